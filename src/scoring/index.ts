@@ -1,0 +1,11 @@
+export { computeScores, parseIsoDate } from './compute.js';
+export type { ScoreRequest, ScoringRun } from './compute.js';
+export { explainUsers } from './explain.js';
+export type { UserExplanation, ModelExplanation, ComponentExplanation } from './explain.js';
+export { findUsers, filterSql, FIND_DEFAULT_LIMIT, FIND_MAX_LIMIT, ORDER_COLUMNS } from './find.js';
+export type { FindRequest, FindResult, FoundUser, UserFilter, OrderColumn } from './find.js';
+export { loadSettings, updateSettings } from './store.js';
+export { DEFAULT_SETTINGS, parseSettings, settingsSchema } from './settings.js';
+export type { Settings } from './settings.js';
+export { AT_RISK_SIGNALS, BEHAVIORAL_SEGMENTS } from './segment-sql.js';
+export type { Model, Component, Band, Input } from './config.js';

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { FIND_DEFAULT_LIMIT, FIND_MAX_LIMIT, ORDER_COLUMNS, findUsers } from '../src/scoring/index.js';
+import { defineTool } from './tool.js';
+
+export const foundUserSchema = z.object({
+  userId: z.string(),
+  behavioralSegment: z.string(),
+  engagementScore: z.number().nullable(),
+  engagementTier: z.string().nullable(),
+  churnRiskScore: z.number().nullable(),
+  churnRiskTier: z.string().nullable(),
+  atRisk: z.boolean(),
+  atRiskSignals: z.array(z.string()),
+  rfmCode: z.string(),
+  daysSinceLastActive: z.number().nullable(),
+  reasons: z.array(z.string()).describe('Why the user is in this list: segment criteria met, signals fired, scores.'),
+});
+
+export const findUsersTool = defineTool({
+  name: 'find_users',
+  title: 'Find users',
+  description:
+    'List scored users by behavioural segment, tier, RFM segment or the at-risk flag, ordered (default: highest churn ' +
+    'risk first) and paged, each with the reasons it is in the list. Use it for "who is at risk, and why?". ' +
+    `Returns at most ${FIND_MAX_LIMIT} users per call (default ${FIND_DEFAULT_LIMIT}) plus the total and a cursor for the next page. ` +
+    'Requires compute_scores first. For one user in full detail use explain_user.',
+  inputSchema: {
+    segment: z
+      .string()
+      .optional()
+      .describe('Behavioural segment: power, regular, casual, at_risk, dormant, new or inactive.'),
+    engagementTier: z.string().optional().describe('highly_engaged, engaged, moderate, low or disengaged.'),
+    churnRiskTier: z.string().optional().describe('high, moderate, low or healthy.'),
+    rfmSegment: z.string().optional().describe('RFM segment name, e.g. champions or lost.'),
+    atRisk: z.boolean().optional().describe('true: only users with two or more at-risk signals.'),
+    orderBy: z.enum(ORDER_COLUMNS).optional().describe('Sort column; default churn_risk_score.'),
+    descending: z.boolean().optional().describe('Sort direction; default descending except for user_id.'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(FIND_MAX_LIMIT)
+      .optional()
+      .describe(`Users per page, 1-${FIND_MAX_LIMIT}; default ${FIND_DEFAULT_LIMIT}.`),
+    cursor: z.string().max(500).optional().describe('nextCursor from the previous page of the same query.'),
+  },
+  outputSchema: {
+    asOf: z.string(),
+    total: z.number().describe('Users matching the filters, over all pages.'),
+    users: z.array(foundUserSchema),
+    nextCursor: z.string().optional().describe('Pass as cursor to get the next page; absent on the last page.'),
+  },
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  async handler({ ws }, args) {
+    const result = await findUsers(ws, {
+      behavioralSegment: args.segment,
+      engagementTier: args.engagementTier,
+      churnRiskTier: args.churnRiskTier,
+      rfmSegment: args.rfmSegment,
+      atRisk: args.atRisk,
+      orderBy: args.orderBy,
+      descending: args.descending,
+      limit: args.limit,
+      cursor: args.cursor,
+    });
+    const preview = result.users
+      .slice(0, 10)
+      .map((user) => `- ${user.userId}: ${user.reasons.slice(0, 2).join('; ')}`)
+      .join('\n');
+    const more = result.users.length > 10 ? `\n(${result.users.length - 10} more in this page)` : '';
+    return {
+      summary: `${result.total} users match (as of ${result.asOf}); showing ${result.users.length}.\n${preview}${more}`,
+      structured: result,
+    };
+  },
+});
