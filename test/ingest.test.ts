@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -392,6 +392,26 @@ describe('file errors', () => {
 
   it('not parquet', async () => {
     await expectUserError({ table: 'events', path: write('fake.parquet', 'hello') }, /not a Parquet file/);
+  });
+
+  it('directory outside the allowed ones', async () => {
+    const allowed = path.join(dir, 'allowed');
+    mkdirSync(allowed, { recursive: true });
+    const inside = path.join(allowed, 'in.csv');
+    writeFileSync(inside, BASIC);
+    const outside = write('outside.csv', BASIC);
+    const locked = await Workspace.open({ path: ':memory:', lockdown: true, allowedDirectories: [allowed] });
+    try {
+      expect((await loadData(locked, { table: 'events', path: inside })).rowsLoaded).toBe(2);
+      const error = await loadData(locked, { table: 'events', path: outside }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserInputError);
+      expect((error as Error).message).toMatch(/outside\.csv.*outside the directories this server may read/);
+      const globError = await loadData(locked, { table: 'events', path: path.join(dir, '*.csv') }).catch((e: unknown) => e);
+      expect(globError).toBeInstanceOf(UserInputError);
+      expect((globError as Error).message).toMatch(/Could not list the files matching/);
+    } finally {
+      locked.close();
+    }
   });
 
   it('unknown time zone', async () => {

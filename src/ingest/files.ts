@@ -30,7 +30,15 @@ export async function resolveFiles(ws: Workspace, request: string | readonly str
   for (const pattern of patterns) {
     const absolute = path.resolve(pattern);
     if (GLOB_CHARACTERS.test(pattern)) {
-      const rows = await ws.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [absolute]);
+      let rows: { file: string }[];
+      try {
+        rows = await ws.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [absolute]);
+      } catch (error) {
+        throw new UserInputError(
+          `Could not list the files matching ${absolute}: ${(error as Error).message.split('\n')[0]}. ` +
+            'Check that the directory exists and is one this server may read.',
+        );
+      }
       if (rows.length === 0) {
         throw new UserInputError(`No file matches the pattern ${absolute}. Check the directory and the pattern.`);
       }

@@ -73,15 +73,7 @@ export async function loadData(ws: Workspace, request: LoadRequest, reporter: Pr
   validateRequest(request);
   return ws.exclusive(async () => {
     const onAbort = () => ws.interrupt();
-    const started = Date.now();
-    const step = reporter;
-    reporter = {
-      signal: step.signal,
-      report(progress) {
-        log.debug('load stage', { table: request.table, stage: progress.message, elapsedMs: Date.now() - started });
-        step.report(progress);
-      },
-    };
+    reporter = withStageLog(reporter, request.table);
     reporter.signal?.addEventListener('abort', onAbort);
     let files: string[] = [];
     try {
@@ -96,7 +88,9 @@ export async function loadData(ws: Workspace, request: LoadRequest, reporter: Pr
     } catch (error) {
       if (reporter.signal?.aborted) throw new CancelledError();
       if (error instanceof UserInputError || error instanceof CancelledError) throw error;
-      const label = files.length === 1 ? files[0] : `${files.length} files`;
+      let label = `${files.length} files`;
+      if (files.length === 0) label = String(request.path);
+      if (files.length === 1) label = files[0];
       log.error('load failed', { table: request.table, error: (error as Error).message });
       throw new UserInputError(`Loading ${label} into ${request.table} failed: ${firstLine(error)}. Check the file and the mapping.`, {
         files,
@@ -106,6 +100,18 @@ export async function loadData(ws: Workspace, request: LoadRequest, reporter: Pr
       for (const table of TEMP_TABLES) await ws.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     }
   });
+}
+
+/** Wraps a reporter so that each stage is also logged at debug level with the elapsed time. */
+function withStageLog(reporter: ProgressReporter, table: TableName): ProgressReporter {
+  const started = Date.now();
+  return {
+    signal: reporter.signal,
+    report(progress) {
+      log.debug('load stage', { table, stage: progress.message, elapsedMs: Date.now() - started });
+      reporter.report(progress);
+    },
+  };
 }
 
 function validateRequest(request: LoadRequest): void {

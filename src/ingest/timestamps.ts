@@ -21,9 +21,6 @@ const NAIVE_TIMESTAMP_TYPES = new Set<number>([
   DuckDBTypeId.TIMESTAMP, DuckDBTypeId.TIMESTAMP_S, DuckDBTypeId.TIMESTAMP_MS, DuckDBTypeId.TIMESTAMP_NS,
 ]);
 
-// A zone marker after a time of day: Z, +02, +0200 or +02:00. Matching it only after hh:mm
-// keeps the day of a plain date (2024-01-02) from being read as an offset.
-const ZONE_SUFFIX = String.raw`\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|UTC|[+-]\d{2}(:?\d{2})?)$`;
 const ISO = String.raw`^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|UTC|[+-]\d{2}(:?\d{2})?)?)?$`;
 const DATE_ONLY = String.raw`^\d{4}-\d{2}-\d{2}$`;
 const COMPACT_DATE = String.raw`^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$`;
@@ -116,10 +113,12 @@ export async function planTimestamp(
   }
 
   if (kind === 'iso') {
-    const zoned =
-      `CASE WHEN regexp_matches(${text}, ${quoteLiteral(ZONE_SUFFIX)}) ` +
-      `THEN TRY_CAST(${normalizeZone(text)} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' ` +
-      `ELSE ${localToUtc(`TRY_CAST(${text} AS TIMESTAMP)`, zone)} END`;
+    // A zone can only follow the time, so looking for Z, UTC, + or - after the date part
+    // (from character 11) is enough and much cheaper than a regular expression per row.
+    const afterDate = `substr(${text}, 11)`;
+    const hasZone = `(regexp_matches(${afterDate}, '[zZ+-]|UTC'))`;
+    const zonedSql = `COALESCE(TRY_CAST(${text} AS TIMESTAMPTZ), TRY_CAST(${normalizeZone(text)} AS TIMESTAMPTZ)) AT TIME ZONE 'UTC'`;
+    const zoned = `CASE WHEN ${hasZone} THEN ${zonedSql} ELSE ${localToUtc(`TRY_CAST(${text} AS TIMESTAMP)`, zone)} END`;
     const allDates = profile.dateOnly === profile.iso;
     return {
       sql: zoned,
@@ -200,21 +199,32 @@ function planExplicit(text: string, zone: string, format: string): TimestampPlan
 }
 
 async function profileColumn(ws: Workspace, rawTable: string, text: string): Promise<ColumnProfile> {
+  // Each value is classified by the first pattern it matches, so most rows pay for one or
+  // two regular expressions. The slash-date parts are extracted only for slash rows.
   const slashPart = (index: number) => `TRY_CAST(regexp_extract(v, ${quoteLiteral(SLASH)}, ${index}) AS INTEGER)`;
   const row = await ws.queryOne<Record<string, number | string | null>>(
-    `SELECT
-       count(v) AS "nonEmpty",
-       count(v) FILTER (WHERE regexp_matches(v, ${quoteLiteral(ISO)})) AS iso,
-       count(v) FILTER (WHERE regexp_matches(v, ${quoteLiteral(DATE_ONLY)})) AS "dateOnly",
-       count(v) FILTER (WHERE regexp_matches(v, ${quoteLiteral(COMPACT_DATE)})) AS compact,
-       count(v) FILTER (WHERE regexp_matches(v, ${quoteLiteral(NUMBER)})) AS numeric,
-       count(v) FILTER (WHERE regexp_matches(v, ${quoteLiteral(SLASH)})) AS slash,
-       count(v) FILTER (WHERE ${slashPart(1)} > 12) AS "slashFirstOver12",
-       count(v) FILTER (WHERE ${slashPart(2)} > 12) AS "slashSecondOver12",
-       count(v) FILTER (WHERE length(regexp_extract(v, ${quoteLiteral(SLASH)}, 3)) = 2) AS "slashTwoDigitYear",
-       median(abs(TRY_CAST(v AS DOUBLE))) FILTER (WHERE regexp_matches(v, ${quoteLiteral(NUMBER)})) AS "medianMagnitude",
+    `WITH classified AS (
+       SELECT v, rowid,
+              CASE
+                WHEN regexp_matches(v, ${quoteLiteral(ISO)}) THEN (CASE WHEN regexp_matches(v, ${quoteLiteral(DATE_ONLY)}) THEN 'date' ELSE 'iso' END)
+                WHEN regexp_matches(v, ${quoteLiteral(COMPACT_DATE)}) THEN 'compact'
+                WHEN regexp_matches(v, ${quoteLiteral(NUMBER)}) THEN 'numeric'
+                WHEN regexp_matches(v, ${quoteLiteral(SLASH)}) THEN 'slash'
+              END AS kind
+       FROM (SELECT ${text} AS v, __ingest_row AS rowid FROM ${quoteIdent(rawTable)}) WHERE v IS NOT NULL)
+     SELECT
+       count(*) AS "nonEmpty",
+       count(*) FILTER (WHERE kind IN ('iso', 'date')) AS iso,
+       count(*) FILTER (WHERE kind = 'date') AS "dateOnly",
+       count(*) FILTER (WHERE kind = 'compact') AS compact,
+       count(*) FILTER (WHERE kind IN ('compact', 'numeric')) AS numeric,
+       count(*) FILTER (WHERE kind = 'slash') AS slash,
+       count(*) FILTER (WHERE kind = 'slash' AND ${slashPart(1)} > 12) AS "slashFirstOver12",
+       count(*) FILTER (WHERE kind = 'slash' AND ${slashPart(2)} > 12) AS "slashSecondOver12",
+       count(*) FILTER (WHERE kind = 'slash' AND length(regexp_extract(v, ${quoteLiteral(SLASH)}, 3)) = 2) AS "slashTwoDigitYear",
+       median(abs(TRY_CAST(v AS DOUBLE))) FILTER (WHERE kind IN ('compact', 'numeric')) AS "medianMagnitude",
        min_by(v, rowid) AS sample
-     FROM (SELECT ${text} AS v, __ingest_row AS rowid FROM ${quoteIdent(rawTable)})`,
+     FROM classified`,
   );
   const value = (key: string) => Number(row?.[key] ?? 0);
   return {
