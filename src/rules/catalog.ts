@@ -110,7 +110,7 @@ export const REFRESH_CADENCES = ['daily', 'weekly', 'monthly'] as const;
 /** Days per window unit: a month is a fixed 30 days so that every window has a known length. */
 export const UNIT_DAYS: Readonly<Record<WindowUnit, number>> = { day: 1, week: 7, month: 30 };
 
-/** Longest window (and longest `regularly` span) a rule may use, in days. */
+/** Maximum length of a window, and of the span of `events.regularly`, in days. */
 export const MAX_WINDOW_DAYS = 730;
 
 /** Period names accepted by `events.regularly`. */
@@ -142,7 +142,7 @@ export interface Span {
 }
 
 /**
- * What the compiler offers a function while it is compiled. Aggregates run in one
+ * Compiler services available to a function's `compile`. Aggregates run in one
  * grouped pass over `event_facts` (columns `user_id, event, ts, local_ts, local_date,
  * session_key`, rows before T only), joined to the population.
  */

@@ -3,6 +3,7 @@ import type {
   CallNode,
   ComparisonNode,
   ExpressionNode,
+  FieldNode,
   Loc,
   NameNode,
   ReferenceNode,
@@ -30,7 +31,7 @@ import {
 import { RuleError } from './errors.js';
 import { didYouMean, suggestionList } from './suggest.js';
 
-/** What the checker knows about the workspace. */
+/** Facts about the workspace that the checker validates rules against. */
 export interface CheckContext {
   /** Event names present in the workspace; when given, every event a rule names must be one of them. */
   readonly eventNames?: Iterable<string>;
@@ -86,9 +87,9 @@ export function resolveCall(call: CallNode): ResolvedCall | undefined {
   const path = call.callee.path.map((name) => name.value);
   if (path.length !== 2 || path[0] !== 'events') return undefined;
   const name = path[1];
-  const fn = EVENT_FUNCTIONS[name];
+  const fn = own(EVENT_FUNCTIONS, name);
   if (fn) return { name, fn };
-  if (ATTRIBUTES.events[name]) return undefined;
+  if (own(ATTRIBUTES.events, name)) return undefined;
   return { name, fn: EVENT_SHORTHAND, shorthandEvent: name };
 }
 
@@ -132,9 +133,12 @@ export function windowName(window: WindowNode): string {
   return `${window.relation}_${digits}_${window.unit}${window.count === 1 ? '' : 's'}`;
 }
 
+/** Looks up a key of a catalogue table, so that names such as `constructor` never reach Object.prototype. */
 function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
+
+const FIELD_NAMES: Partial<Record<FieldNode['kind'], string>> = { ConditionsField: 'conditions', RefreshField: 'refresh' };
 
 const ARTICLE: Record<Type, string> = {
   number: 'a number', string: 'a string', boolean: 'true or false', date: 'a date',
@@ -167,7 +171,7 @@ class Checker {
 
     const seen = new Set<string>();
     for (const field of segment.fields) {
-      const fieldName = field.kind === 'TextField' ? field.field : field.kind === 'RefreshField' ? 'refresh' : 'conditions';
+      const fieldName = FIELD_NAMES[field.kind] ?? (field.kind === 'TextField' ? field.field : field.kind);
       if (seen.has(fieldName)) {
         this.report(field.loc, `Field "${fieldName}" appears twice in segment "${segment.name.value}"; keep one.`);
       }
@@ -179,7 +183,7 @@ class Checker {
         if (type !== 'boolean' && type !== 'invalid') {
           this.report(field.expression.loc,
             `The conditions of segment "${segment.name.value}" must be true or false, but ${this.quote(field.expression)} is ${ARTICLE[type]}. ` +
-              'Compare it with a value, e.g. "… >= 1".');
+              'Compare it with a value, e.g. `… >= 1`.');
         }
       }
     }
@@ -217,7 +221,7 @@ class Checker {
     Negate: (node) => (this.expectNumber(node.operand, 'Unary "-"') ? 'number' : 'invalid'),
     NumberLiteral: (node) => {
       if (!Number.isFinite(node.value) || Math.abs(node.value) > MAX_NUMBER) {
-        this.report(node.loc, `Number ${node.raw}${node.percent ? '%' : ''} is out of range; numbers may be at most ${MAX_NUMBER} in size.`);
+        this.report(node.loc, `Number ${node.raw}${node.percent ? '%' : ''} is out of range; numbers must lie between -${MAX_NUMBER} and ${MAX_NUMBER}.`);
         return 'invalid';
       }
       return 'number';
@@ -398,7 +402,8 @@ class Checker {
 
   private argumentSuggestion(node: ExpressionNode, kind: ParamKind): string {
     if (node.kind !== 'Reference' || node.path.length !== 1) return '';
-    const options = kind === 'period' ? Object.keys(PERIODS) : kind === 'window' || kind === 'fixed_window' ? COMMON_WINDOWS : [];
+    if (kind === 'event') return ` Write it in double quotes: "${node.path[0].value}".`;
+    const options = kind === 'period' ? ['days', 'weeks', 'months'] : kind === 'window' || kind === 'fixed_window' ? COMMON_WINDOWS : [];
     return didYouMean(suggestionList(node.path[0].value, options));
   }
 
@@ -458,7 +463,7 @@ class Checker {
     const type = this.check(node);
     if (type === 'boolean' || type === 'invalid') return;
     this.report(node.loc,
-      `${operator} needs true/false conditions, but ${this.quote(node)} is ${ARTICLE[type]}. Compare it with a value, e.g. "… >= 1".`);
+      `${operator} needs true/false conditions, but ${this.quote(node)} is ${ARTICLE[type]}. Compare it with a value, e.g. \`… >= 1\`.`);
   }
 
   private expectNumber(node: ExpressionNode, operator: string): boolean {
@@ -468,10 +473,10 @@ class Checker {
     return false;
   }
 
-  /** The node's source text, shortened, in double quotes. */
+  /** Quotes the node's source text in backticks, on one line and shortened to 60 characters. */
   private quote(node: ExpressionNode): string {
     const text = this.segment.source.body.slice(node.loc.start, node.loc.end).replace(/\s+/g, ' ');
-    return `"${text.length > 60 ? `${text.slice(0, 57)}...` : text}"`;
+    return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
   }
 
   private report(loc: Loc, message: string): void {
@@ -479,7 +484,8 @@ class Checker {
   }
 }
 
-function isIsoDate(value: string): boolean {
+/** Tells whether `value` is a real calendar date written as YYYY-MM-DD. */
+export function isIsoDate(value: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
   const date = new Date(`${value}T00:00:00Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);

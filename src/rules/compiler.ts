@@ -3,7 +3,7 @@ import { quoteIdent } from '../workspace/workspace.js';
 import type { AstVisitor, ExpressionNode, NodeOfKind, SegmentNode, WindowNode } from './ast.js';
 import { visit } from './ast.js';
 import { TABLE_ALIASES, type ArgValue, type AttributeEntry, type EventSql, type SourceTable, type Span } from './catalog.js';
-import { argumentValue, checkSegment, resolveAttribute, resolveCall, windowDays, type CheckContext } from './checker.js';
+import { argumentValue, checkSegment, isIsoDate, resolveAttribute, resolveCall, windowDays, type CheckContext } from './checker.js';
 
 export interface CompileContext extends CheckContext {
   /** The as-of boundary T as a date, `YYYY-MM-DD`: the first day the windows do NOT include. */
@@ -28,7 +28,7 @@ export interface CompiledSegment {
 export function compileSegment(segment: SegmentNode, context: CompileContext): CompiledSegment {
   const errors = checkSegment(segment, context);
   if (errors.length > 0) throw errors[0];
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(context.asOf) || Number.isNaN(Date.parse(`${context.asOf}T00:00:00Z`))) {
+  if (!isIsoDate(context.asOf)) {
     throw new UserInputError(`Invalid as-of date "${context.asOf}"; write it as YYYY-MM-DD.`);
   }
 
@@ -42,7 +42,7 @@ export function compileSegment(segment: SegmentNode, context: CompileContext): C
 const COMPARISON_SQL = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' } as const;
 
 /**
- * Whether an expression can be NULL: attributes can (a user without a plan or a score),
+ * Tells whether an expression can be NULL: attributes can (a user without a plan or a score),
  * and so can a division, which yields NULL for a zero divisor. Function results cannot,
  * because the catalogue turns missing counts into 0 and missing flags into false.
  */
@@ -129,7 +129,7 @@ class SqlCompiler implements EventSql {
   };
 
   /**
-   * A comparison is never NULL: a missing value (no plan, no score) makes it false, so
+   * Compiles a comparison that is never NULL: a missing value (no plan, no score) makes it false, so
    * NOT and OR behave as two-valued logic. Strings compare without regard to case.
    */
   private comparison(node: NodeOfKind<'Comparison'>): string {

@@ -7,7 +7,7 @@ export { Source } from './source.js';
 export { RuleError, formatRuleError, formatRuleErrors } from './errors.js';
 export { Lexer } from './lexer.js';
 export type { Token, TokenKind } from './lexer.js';
-export { parseRules, MAX_NESTING } from './parser.js';
+export { parseRules, MAX_NESTING, MAX_OPERATORS } from './parser.js';
 export { checkSegment, checkSegments, MAX_NUMBER } from './checker.js';
 export type { CheckContext } from './checker.js';
 export { compileSegment } from './compiler.js';

@@ -10,7 +10,7 @@ export type TokenKind = 'Name' | 'String' | 'Number' | 'EOF' | Punctuator;
 /**
  * One token. `start` and `end` are character offsets into the source body. For a
  * `String` token `value` is the decoded text; for a `Number` token it is the digits as
- * written, and `percent` says whether a `%` followed them.
+ * written, and `percent` is true when a `%` followed them.
  */
 export interface Token {
   readonly kind: TokenKind;

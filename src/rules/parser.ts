@@ -23,6 +23,12 @@ export const SEGMENT_FIELDS = ['conditions', 'refresh', 'description', 'action']
 /** Deepest nesting of brackets, NOT and unary minus the parser accepts; deeper input is rejected, not a stack overflow. */
 export const MAX_NESTING = 64;
 
+/**
+ * Most binary operators one conditions block may hold. Later stages walk the tree
+ * recursively, and a left-leaning chain of about 20,000 ANDs exhausts Node's default stack.
+ */
+export const MAX_OPERATORS = 1000;
+
 const WINDOW_PATTERN = /^(last|previous)_(\d+)_(day|week|month)s?$/;
 const CALENDAR_WINDOWS: Record<string, WindowUnit> = { this_week: 'week', this_month: 'month' };
 const COMPARISON_OPERATORS = new Set<TokenKind>(['=', '!=', '<', '<=', '>', '>=']);
@@ -46,6 +52,7 @@ class Parser {
   private readonly lexer: Lexer;
   private lastEnd = 0;
   private depth = 0;
+  private operators = 0;
 
   constructor(private readonly source: Source) {
     this.lexer = new Lexer(source);
@@ -83,6 +90,7 @@ class Parser {
       case 'conditions': {
         this.advance();
         this.expect('{');
+        this.operators = 0;
         const expression = this.parseExpression();
         this.expect('}');
         return { kind: 'ConditionsField', expression, loc: this.loc(token.start) };
@@ -118,7 +126,7 @@ class Parser {
   parseOr(): ExpressionNode {
     let left = this.parseAnd();
     while (this.isKeyword('OR')) {
-      this.advance();
+      this.countOperator();
       const right = this.parseAnd();
       left = { kind: 'Logical', operator: 'OR', left, right, loc: this.loc(left.loc.start) };
     }
@@ -129,7 +137,7 @@ class Parser {
   parseAnd(): ExpressionNode {
     let left = this.parseNot();
     while (this.isKeyword('AND')) {
-      this.advance();
+      this.countOperator();
       const right = this.parseNot();
       left = { kind: 'Logical', operator: 'AND', left, right, loc: this.loc(left.loc.start) };
     }
@@ -149,7 +157,7 @@ class Parser {
     const left = this.parseAdditive();
     const token = this.peek();
     if (!COMPARISON_OPERATORS.has(token.kind)) return left;
-    this.advance();
+    this.countOperator();
     const right = this.parseAdditive();
     const operator = token.kind as ComparisonOperator;
     return { kind: 'Comparison', operator, left, right, loc: this.loc(left.loc.start) };
@@ -159,7 +167,7 @@ class Parser {
   parseAdditive(): ExpressionNode {
     let left = this.parseMultiplicative();
     while (this.peek().kind === '+' || this.peek().kind === '-') {
-      const operator = this.advance().kind as ArithmeticOperator;
+      const operator = this.countOperator().kind as ArithmeticOperator;
       const right = this.parseMultiplicative();
       left = { kind: 'Arithmetic', operator, left, right, loc: this.loc(left.loc.start) };
     }
@@ -170,7 +178,7 @@ class Parser {
   parseMultiplicative(): ExpressionNode {
     let left = this.parseUnary();
     while (this.peek().kind === '*' || this.peek().kind === '/') {
-      const operator = this.advance().kind as ArithmeticOperator;
+      const operator = this.countOperator().kind as ArithmeticOperator;
       const right = this.parseUnary();
       left = { kind: 'Arithmetic', operator, left, right, loc: this.loc(left.loc.start) };
     }
@@ -232,7 +240,7 @@ class Parser {
   /** Window = "last_" Digits "_" Unit | "previous_" Digits "_" Unit | "this_week" | "this_month" */
   parseWindow(): WindowNode | undefined {
     const token = this.peek();
-    const calendarUnit = CALENDAR_WINDOWS[token.value];
+    const calendarUnit = Object.hasOwn(CALENDAR_WINDOWS, token.value) ? CALENDAR_WINDOWS[token.value] : undefined;
     if (calendarUnit) {
       this.advance();
       return { kind: 'Window', relation: 'this', count: 1, unit: calendarUnit, loc: this.loc(token.start) };
@@ -327,6 +335,18 @@ class Parser {
     const token = this.peek();
     if (token.kind !== 'Name' || token.value !== keyword) throw expectedFound(this.source, token, expected);
     this.advance();
+  }
+
+  /** Consumes a binary operator, rejecting the conditions block once it holds too many. */
+  private countOperator(): Token {
+    if (++this.operators > MAX_OPERATORS) {
+      const token = this.peek();
+      throw new RuleError(
+        this.source, token.start, token.end,
+        `Conditions hold more than ${MAX_OPERATORS} operators; split the rule into several segments.`,
+      );
+    }
+    return this.advance();
   }
 
   private nested<T>(parse: () => T): T {
