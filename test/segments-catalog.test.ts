@@ -47,7 +47,7 @@ describe('built-in catalogue', () => {
     const categories = new Map<string, number>();
     for (const builtin of builtins) categories.set(builtin.category, (categories.get(builtin.category) ?? 0) + 1);
     expect(Object.fromEntries(categories)).toEqual({
-      behavioral: 5, champions: 1, dormant: 3, expansion: 1, intent: 5, lifecycle: 6, methodology: 2, plan: 5,
+      behavioral: 7, champions: 1, dormant: 3, expansion: 1, intent: 5, lifecycle: 6, methodology: 2, plan: 5,
     });
     expect(new Set(builtins.map((builtin) => builtin.name)).size).toBe(builtins.length);
   });
