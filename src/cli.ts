@@ -1,30 +1,24 @@
 #!/usr/bin/env node
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { analyze } from './analyze.js';
 import type { TableName } from './ingest/index.js';
-import { createServer } from './server.js';
-import { PathPolicy, UserInputError, Workspace, defaultWorkspacePath, log } from './workspace/index.js';
+import { SERVE_OPTIONS_HELP, serve } from './serve.js';
+import { UserInputError, Workspace } from './workspace/index.js';
 
 const HELP = `segmentation-mcp: product-led-growth user segmentation over MCP, on DuckDB.
 
 Usage:
   segmentation-mcp                         serve MCP over stdio (same as "serve")
-  segmentation-mcp serve [options]         serve MCP over stdio
+  segmentation-mcp serve [options]         serve MCP over stdio, or Streamable HTTP with --http
   segmentation-mcp analyze --events FILE --out DIR [options]
                                            load, score and write DIR/strategy.md and DIR/users.csv
   segmentation-mcp demo [--out DIR]        run the consultative flow on the bundled fixture
+  segmentation-mcp backtest --events FILE --as-of D --observe-until D2 [options]
+                                           score as of D and measure who churned by D2 (AUC, lift)
   segmentation-mcp --help
 
-Options for serve:
-  --workspace PATH     DuckDB workspace file, or :memory: (default: $SEGMENTATION_MCP_WORKSPACE
-                       or ./segmentation.duckdb)
-  --allow DIR          folder the server may read data from; repeat for several
-                       (default: the working directory)
-
+${SERVE_OPTIONS_HELP}
 Options for analyze:
   --events FILE        events export (required); also --users, --billing, --support, --nps
   --out DIR            output folder for strategy.md and users.csv (required)
@@ -39,36 +33,6 @@ Options for analyze:
 `;
 
 const TABLES: TableName[] = ['events', 'users', 'billing', 'support', 'nps'];
-
-async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      workspace: { type: 'string' },
-      allow: { type: 'string', multiple: true },
-    },
-    strict: true,
-  });
-  const workspacePath = values.workspace ?? defaultWorkspacePath();
-  const ws = await Workspace.open({ path: workspacePath });
-  const roots = values.allow && values.allow.length > 0 ? values.allow : [process.cwd()];
-  const outputDir =
-    workspacePath === ':memory:'
-      ? path.join(tmpdir(), `segmentation-mcp-${process.pid}`)
-      : path.join(path.dirname(path.resolve(workspacePath)), 'segmentation-output');
-  const server = createServer({ ws, paths: new PathPolicy(roots), outputDir });
-  const transport = new StdioServerTransport();
-  const shutdown = async () => {
-    await server.close().catch(() => undefined);
-    ws.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-  transport.onclose = () => void shutdown();
-  await server.connect(transport);
-  log.info('serving MCP over stdio', { workspace: workspacePath, roots });
-}
 
 function parseMappings(entries: readonly string[]): Partial<Record<TableName, Record<string, string>>> {
   const result: Partial<Record<TableName, Record<string, string>>> = {};
@@ -164,6 +128,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'analyze') {
       await runAnalyze(rest);
+      return 0;
+    }
+    if (command === 'backtest') {
+      const { runBacktest } = await import('./backtest-cli.js');
+      await runBacktest(rest);
       return 0;
     }
     if (command === 'demo') {

@@ -7,6 +7,7 @@ import {
 } from '@duckdb/node-api';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { UserInputError } from './errors.js';
 import { log } from './log.js';
 
 /** A row returned by {@link Workspace.query}: big integers and decimals become numbers, dates and timestamps ISO-like strings. */
@@ -28,6 +29,13 @@ export interface WorkspaceOptions {
   readonly threads?: number;
   /** Turn on external-access lockdown (allowed directories only, configuration locked). */
   readonly lockdown?: boolean;
+  /**
+   * Maximum time one SQL statement may run, in milliseconds; a statement still running
+   * then is interrupted and fails with a UserInputError. Unset or 0 means no limit.
+   */
+  readonly statementTimeoutMs?: number;
+  /** Folder where DuckDB spills data that does not fit in memory; DuckDB's default when unset. */
+  readonly tempDirectory?: string;
 }
 
 /** Default workspace file: `$SEGMENTATION_MCP_WORKSPACE`, else `./segmentation.duckdb` in the working directory. */
@@ -50,42 +58,96 @@ const NUMERIC_STRING_TYPES = new Set<number>([
  */
 export class Workspace {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Tail of the statement chain: each statement starts after the previous one settles. */
+  private statements: Promise<unknown> = Promise.resolve();
+  private currentInstance: DuckDBInstance;
+  private currentConnection: DuckDBConnection;
+  private allowed: readonly string[];
 
   private constructor(
-    readonly instance: DuckDBInstance,
-    readonly connection: DuckDBConnection,
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
     readonly path: string,
-  ) {}
+    private readonly options: WorkspaceOptions,
+  ) {
+    this.currentInstance = instance;
+    this.currentConnection = connection;
+    this.allowed = options.allowedDirectories ?? [];
+  }
 
   static async open(options: WorkspaceOptions): Promise<Workspace> {
-    const file = options.path;
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const instanceOptions: Record<string, string> = {};
-    if (options.threads) instanceOptions.threads = String(options.threads);
-    if (options.memoryLimit) instanceOptions.memory_limit = options.memoryLimit;
-    let instance: DuckDBInstance;
-    try {
-      instance = await DuckDBInstance.create(file, instanceOptions);
-    } catch (error) {
-      throw new Error(
-        `Could not open the workspace database ${file}: ${(error as Error).message}. ` +
-          'Check that the path is writable and that no other process holds the file open.',
-      );
-    }
-    const connection = await instance.connect();
-    const workspace = new Workspace(instance, connection, file);
+    const { instance, connection } = await connect(options);
+    const workspace = new Workspace(instance, connection, options.path, options);
     await workspace.ensureSchema();
-    if (options.lockdown) await workspace.lockDown(options.allowedDirectories ?? []);
-    log.info('workspace opened', { path: file });
+    if (options.lockdown) await workspace.lockDown(workspace.allowed);
+    log.info('workspace opened', { path: options.path, lockdown: options.lockdown === true });
     return workspace;
   }
 
-  /** Restrict DuckDB to the allowed directories and freeze its configuration. */
+  /** The DuckDB instance; {@link reopen} replaces it, so do not keep a reference. */
+  get instance(): DuckDBInstance {
+    return this.currentInstance;
+  }
+
+  /**
+   * The one connection; {@link reopen} replaces it, so do not keep a reference.
+   * NOTE: statements run on it directly skip the statement queue and the statement
+   * timeout; prefer {@link run}, {@link query} and {@link columns}.
+   */
+  get connection(): DuckDBConnection {
+    return this.currentConnection;
+  }
+
+  /** Whether DuckDB runs locked down: external access only to {@link allowedDirectories}, configuration frozen. */
+  get lockedDown(): boolean {
+    return this.options.lockdown === true;
+  }
+
+  /** Directories DuckDB may read and write when locked down. */
+  get allowedDirectories(): readonly string[] {
+    return this.allowed;
+  }
+
+  /**
+   * Closes and reopens the workspace file with a new list of allowed directories. A locked
+   * configuration cannot be changed in place, so a wider list needs a new DuckDB instance.
+   * It waits for running work (exclusive sections and statements) to finish first.
+   * An in-memory workspace would lose its tables, so it raises a UserInputError instead.
+   */
+  async reopen(allowedDirectories: readonly string[]): Promise<void> {
+    if (this.path === ':memory:') {
+      throw new UserInputError(
+        `Cannot allow ${allowedDirectories.filter((dir) => !this.allowed.includes(dir)).join(', ')}: the workspace is in memory, ` +
+          'and DuckDB fixes the folders it may read when an in-memory workspace opens (reopening it would lose its tables). ' +
+          'Restart the server with --allow DIR for each folder, or use a workspace file.',
+      );
+    }
+    await this.exclusive(() =>
+      this.serialize(async () => {
+        this.currentConnection.closeSync();
+        this.currentInstance.closeSync();
+        const { instance, connection } = await connect(this.options);
+        this.currentInstance = instance;
+        this.currentConnection = connection;
+        this.allowed = [...allowedDirectories];
+        if (this.options.lockdown) await this.lockDown(this.allowed);
+        log.info('workspace reopened', { path: this.path, allowedDirectories: this.allowed.length });
+      }),
+    );
+  }
+
+  /**
+   * Restricts DuckDB to the allowed directories and freezes its configuration. The order
+   * matters: allowed_directories cannot be set once external access is off, and nothing
+   * can be set once the configuration is locked. (DuckDB 1.5.6 rejected allowed_directories
+   * among the options of DuckDBInstance.create, so it is set here.)
+   */
   private async lockDown(allowedDirectories: readonly string[]): Promise<void> {
-    const list = allowedDirectories.map((dir) => `'${dir.replaceAll("'", "''")}'`).join(', ');
-    await this.connection.run(`SET allowed_directories = [${list}]`);
-    await this.connection.run('SET enable_external_access = false');
-    await this.connection.run('SET lock_configuration = true');
+    const list = allowedDirectories.map(quoteLiteral).join(', ');
+    if (this.options.tempDirectory) await this.currentConnection.run(`SET temp_directory = ${quoteLiteral(this.options.tempDirectory)}`);
+    await this.currentConnection.run(`SET allowed_directories = [${list}]`);
+    await this.currentConnection.run('SET enable_external_access = false');
+    await this.currentConnection.run('SET lock_configuration = true');
   }
 
   private async ensureSchema(): Promise<void> {
@@ -105,14 +167,14 @@ export class Workspace {
   }
 
   async run(sql: string, params?: SqlParams, types?: SqlParamTypes): Promise<void> {
-    await this.connection.run(sql, params as DuckDBValue[] | Record<string, DuckDBValue> | undefined, types);
+    await this.statement(sql, (connection) =>
+      connection.run(sql, params as DuckDBValue[] | Record<string, DuckDBValue> | undefined, types),
+    );
   }
 
   async query<T extends Row = Row>(sql: string, params?: SqlParams, types?: SqlParamTypes): Promise<T[]> {
-    const reader = await this.connection.runAndReadAll(
-      sql,
-      params as DuckDBValue[] | Record<string, DuckDBValue> | undefined,
-      types,
+    const reader = await this.statement(sql, (connection) =>
+      connection.runAndReadAll(sql, params as DuckDBValue[] | Record<string, DuckDBValue> | undefined, types),
     );
     const names = reader.columnNames();
     const columnTypes = reader.columnTypes();
@@ -129,6 +191,52 @@ export class Workspace {
     return rows as T[];
   }
 
+  /** Returns the names and DuckDB types of a query's columns; a query with LIMIT 0 reads no rows. */
+  async columns(sql: string, params?: SqlParams, types?: SqlParamTypes): Promise<{ name: string; type: DuckDBType }[]> {
+    const reader = await this.statement(sql, (connection) =>
+      connection.runAndReadAll(sql, params as DuckDBValue[] | Record<string, DuckDBValue> | undefined, types),
+    );
+    const columnTypes = reader.columnTypes();
+    return reader.columnNames().map((name, i) => ({ name, type: columnTypes[i] }));
+  }
+
+  /** Runs one statement after the previous one has settled, under the statement timeout. */
+  private statement<T>(sql: string, work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.serialize(async () => {
+      const limit = this.options.statementTimeoutMs ?? 0;
+      if (limit <= 0) return work(this.currentConnection);
+
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        this.currentConnection.interrupt();
+      }, limit);
+      try {
+        return await work(this.currentConnection);
+      } catch (error) {
+        if (!timedOut) throw error;
+        log.warn('statement timed out', { timeoutMs: limit, statement: sql.slice(0, 60) });
+        throw new UserInputError(
+          `The query was stopped after ${formatDuration(limit)}, the statement timeout. ` +
+            'Narrow the request (fewer files, a shorter period), or restart the server with a larger --timeout.',
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
+  /**
+   * Chains `work` after every earlier statement. A DuckDB connection runs one statement
+   * at a time anyway; the chain makes a timeout count from the moment a statement starts,
+   * and lets {@link interrupt} reach the statement that is actually running.
+   */
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.statements.then(work, work);
+    this.statements = next.catch(() => undefined);
+    return next;
+  }
+
   async queryOne<T extends Row = Row>(
     sql: string,
     params?: SqlParams,
@@ -140,13 +248,13 @@ export class Workspace {
 
   /** Runs statements in one transaction; on any error the workspace is rolled back unchanged. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    await this.connection.run('BEGIN TRANSACTION');
+    await this.run('BEGIN TRANSACTION');
     try {
       const result = await work();
-      await this.connection.run('COMMIT');
+      await this.run('COMMIT');
       return result;
     } catch (error) {
-      await this.connection.run('ROLLBACK').catch(() => undefined);
+      await this.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
   }
@@ -179,14 +287,37 @@ export class Workspace {
 
   /** Stops the statement that is running now, if any (used for cancellation). */
   interrupt(): void {
-    this.connection.interrupt();
+    this.currentConnection.interrupt();
   }
 
   close(): void {
-    this.connection.closeSync();
-    this.instance.closeSync();
+    this.currentConnection.closeSync();
+    this.currentInstance.closeSync();
     log.info('workspace closed', { path: this.path });
   }
+}
+
+/** Creates the DuckDB instance and its connection; the memory limit and threads are set at creation. */
+async function connect(options: WorkspaceOptions): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+  const file = options.path;
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const instanceOptions: Record<string, string> = {};
+  if (options.threads) instanceOptions.threads = String(options.threads);
+  if (options.memoryLimit) instanceOptions.memory_limit = options.memoryLimit;
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(file, instanceOptions);
+  } catch (error) {
+    throw new Error(
+      `Could not open the workspace database ${file}: ${(error as Error).message}. ` +
+        'Check that the path is writable and that no other process holds the file open.',
+    );
+  }
+  return { instance, connection: await instance.connect() };
+}
+
+function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /** Quotes an SQL identifier; every identifier built from a name goes through here. */
