@@ -1,0 +1,341 @@
+import { createHash } from 'node:crypto';
+import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { detectInputs } from '../metrics/inputs.js';
+import { buildEventFacts } from '../metrics/facts.js';
+import type { Input } from '../scoring/config.js';
+import { BEHAVIORAL_SEGMENTS, orderedSegmentSql } from '../scoring/segment-sql.js';
+import type { Settings } from '../scoring/settings.js';
+import { loadSettings } from '../scoring/store.js';
+import { CancelledError, UserInputError, log, noProgress, quoteLiteral, type ProgressReporter, type Workspace } from '../workspace/index.js';
+import { ensureSegmentTables } from './definitions.js';
+
+export const PERIODS = ['week', 'month'] as const;
+export type Period = (typeof PERIODS)[number];
+
+/** Week start days, in ISO day-of-week order (monday = 1). */
+export const WEEK_DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+export type WeekDay = (typeof WEEK_DAYS)[number];
+
+/** Most snapshot periods one backfill computes: ten years of weeks. Longer histories should use months. */
+export const MAX_PERIODS = 530;
+
+export interface BackfillRequest {
+  readonly period?: Period;
+  /** First day of a week bucket; default monday. Ignored for months. */
+  readonly weekStart?: WeekDay;
+}
+
+export interface SnapshotPeriod {
+  readonly periodKey: string;
+  readonly periodStart: string;
+  /** Last calendar day included in the snapshot: the period's last day, or the last data day for the current period. */
+  readonly asOf: string;
+  /** True when the data ends before the period does. */
+  readonly partial: boolean;
+}
+
+export interface BackfillResult {
+  readonly period: Period;
+  readonly weekStart: WeekDay;
+  readonly periods: number;
+  readonly firstPeriod: string;
+  readonly lastPeriod: string;
+  /** Snapshot rows stored: one per user known at each as-of date. */
+  readonly rows: number;
+  readonly segments: readonly string[];
+}
+
+/** The inputs of a stored backfill. A mismatch with the workspace means the snapshots are stale. */
+interface SnapshotStamp {
+  readonly period: Period;
+  readonly weekStart: WeekDay;
+  readonly inputs: string;
+  readonly builtAt: string;
+}
+
+const stampKey = (period: Period) => `snapshots:${period}`;
+
+/**
+ * Per-boundary definitions of the `user_metrics` columns that BEHAVIORAL_SEGMENTS reads,
+ * over the relation `metrics` built in {@link snapshotSql}. Each mirrors the column of
+ * the same name in src/metrics/user-metrics.ts with the boundary date as a column.
+ */
+const SNAPSHOT_METRICS: Readonly<Record<string, string>> = {
+  last_active_date: 'last_active_date',
+  days_since_last_active: '(boundary - 1) - last_active_date',
+  days_since_signup: '(boundary - 1) - start_date',
+  total_sessions: 'total_sessions',
+  sessions_7d: 'sessions_7d',
+  week_over_week_drop: 'CASE WHEN sessions_prev_7d > 0 THEN 1 - sessions_7d / sessions_prev_7d END',
+  feature_breadth_30d: 'CASE WHEN total_features > 0 THEN features_30d / total_features END',
+};
+
+/** Fails loudly when the behavioural segments read a metric the snapshot SQL does not compute. */
+function checkSupportedMetrics(): void {
+  const missing = BEHAVIORAL_SEGMENTS.flatMap((segment) => segment.criteria.map((criterion) => criterion.metric)).filter(
+    (metric) => !(metric in SNAPSHOT_METRICS),
+  );
+  if (missing.length > 0) {
+    throw new Error(`Internal error: snapshots have no per-date definition of ${[...new Set(missing)].join(', ')}; add it to SNAPSHOT_METRICS.`);
+  }
+}
+
+/**
+ * Builds the behavioural segment as a CASE over `m`. As in scoring, feature breadth is
+ * skipped when fewer than two feature events exist before the boundary. Every other
+ * input is taken as available or not from the workspace as it is now.
+ */
+function segmentCase(available: ReadonlySet<Input>): string {
+  const withFeatures = new Set(available);
+  withFeatures.add('feature_variety');
+  const withoutFeatures = new Set(available);
+  withoutFeatures.delete('feature_variety');
+  return `CASE WHEN m.total_features >= 2
+    THEN ${orderedSegmentSql(BEHAVIORAL_SEGMENTS, withFeatures)}
+    ELSE ${orderedSegmentSql(BEHAVIORAL_SEGMENTS, withoutFeatures)} END`;
+}
+
+/**
+ * Fills `snapshot_dates` for one period kind: one row per week or month from the one
+ * holding the first event to the one holding the last, as of its last day (or the last
+ * data day for the current period). Week keys are the ISO week-year and week number of
+ * the bucket's fourth day. For Monday weeks that is the ISO week itself ('2020-W53' for
+ * 2020-12-28..2021-01-03). A week starting on another day takes the key of the ISO week
+ * that shares most of its days.
+ */
+async function fillSnapshotDates(ws: Workspace, period: Period, weekStart: WeekDay): Promise<SnapshotPeriod[]> {
+  await ws.run('DELETE FROM snapshot_dates WHERE period = $1', [period]);
+  const startDay = WEEK_DAYS.indexOf(weekStart) + 1;
+  const first = period === 'week' ? `first_day - CAST((isodow(first_day) - ${startDay} + 7) % 7 AS INTEGER)` : "CAST(date_trunc('month', first_day) AS DATE)";
+  const last = period === 'week' ? `last_day - CAST((isodow(last_day) - ${startDay} + 7) % 7 AS INTEGER)` : "CAST(date_trunc('month', last_day) AS DATE)";
+  const step = period === 'week' ? 'INTERVAL 7 DAY' : 'INTERVAL 1 MONTH';
+  const periodEnd = period === 'week' ? 'period_start + 6' : "CAST(period_start + INTERVAL 1 MONTH AS DATE) - 1";
+  const key = period === 'week' ? "strftime(period_start + 3, '%G-W%V')" : "strftime(period_start, '%Y-%m')";
+  await ws.run(
+    `INSERT INTO snapshot_dates
+     WITH bounds AS (SELECT min(local_date) AS first_day, max(local_date) AS last_day FROM event_facts),
+     starts AS (
+       SELECT CAST(s AS DATE) AS period_start, last_day
+       FROM bounds, generate_series(CAST(${first} AS TIMESTAMP), CAST(${last} AS TIMESTAMP), ${step}) AS t(s)
+     )
+     SELECT $1, ${key}, period_start, least(${periodEnd}, last_day), least(${periodEnd}, last_day) + 1, ${periodEnd} > last_day
+     FROM starts`,
+    [period],
+  );
+  const rows = await ws.query<{ period_key: string; period_start: string; as_of: string; partial: boolean }>(
+    'SELECT period_key, period_start::VARCHAR AS period_start, as_of::VARCHAR AS as_of, partial FROM snapshot_dates WHERE period = $1 ORDER BY as_of',
+    [period],
+  );
+  return rows.map((row) => ({ periodKey: row.period_key, periodStart: row.period_start, asOf: row.as_of, partial: row.partial }));
+}
+
+/**
+ * One INSERT that computes every user's behavioural segment at every boundary of
+ * `snapshot_dates`. Whole-history values (last active day, sessions so far) come from
+ * one ASOF join against per-user running totals. Windowed counts come from range joins
+ * of per-user-day rows to the boundaries whose window contains them. So the work grows with
+ * users × periods plus events × (windows per event), never events × periods.
+ */
+function snapshotSql(settings: Settings, available: ReadonlySet<Input>, hasUsers: boolean): string {
+  const zone = quoteLiteral(settings.timeZone);
+  const signups = hasUsers
+    ? `SELECT user_id, CAST(timezone(${zone}, timezone('UTC', signup_at)) AS DATE) AS signup_date FROM users`
+    : 'SELECT NULL::VARCHAR AS user_id, NULL::DATE AS signup_date WHERE false';
+  const columns = Object.entries(SNAPSHOT_METRICS).map(([name, sql]) => `${sql} AS ${name}`);
+  return `
+    INSERT INTO segment_snapshots (as_of, period_key, segment, user_id)
+    WITH
+    dates AS (SELECT as_of, boundary, period_key FROM snapshot_dates WHERE period = $period),
+    facts AS (
+      SELECT user_id, event, local_date, NOT list_contains($non_feature, event) AS is_feature FROM event_facts
+    ),
+    active_days AS (SELECT DISTINCT user_id, local_date FROM facts),
+    first_seen AS (SELECT user_id, min(local_date) AS first_active_date FROM active_days GROUP BY user_id),
+    signups AS (${signups}),
+    population AS (
+      SELECT coalesce(s.user_id, f.user_id) AS user_id, s.signup_date, f.first_active_date, s.user_id IS NOT NULL AS in_users
+      FROM signups s FULL JOIN first_seen f ON f.user_id = s.user_id
+    ),
+    grid AS (
+      SELECT d.as_of, d.boundary, d.period_key, p.user_id, p.signup_date,
+        CASE WHEN p.first_active_date < d.boundary THEN p.first_active_date END AS first_active_date
+      FROM population p CROSS JOIN dates d
+      WHERE p.in_users OR p.first_active_date < d.boundary
+    ),
+    session_days AS (SELECT user_id, local_date, count(*) AS n FROM sessions GROUP BY user_id, local_date),
+    -- A session's date is the date of its first event, so every session day is an active
+    -- day, and one ASOF join on this table gives both the last active day and the sessions so far.
+    user_days AS (
+      SELECT a.user_id, a.local_date,
+        CAST(sum(coalesce(s.n, 0)) OVER (PARTITION BY a.user_id ORDER BY a.local_date ROWS UNBOUNDED PRECEDING) AS BIGINT) AS cumulative_sessions
+      FROM active_days a LEFT JOIN session_days s ON s.user_id = a.user_id AND s.local_date = a.local_date
+    ),
+    recent_sessions AS (
+      SELECT d.as_of, s.user_id,
+        CAST(coalesce(sum(s.n) FILTER (WHERE s.local_date >= d.boundary - 7), 0) AS BIGINT) AS sessions_7d,
+        CAST(coalesce(sum(s.n) FILTER (WHERE s.local_date < d.boundary - 7), 0) AS BIGINT) AS sessions_prev_7d
+      FROM session_days s JOIN dates d ON s.local_date >= d.boundary - 14 AND s.local_date < d.boundary
+      GROUP BY d.as_of, s.user_id
+    ),
+    feature_days AS (SELECT DISTINCT user_id, event, local_date FROM facts WHERE is_feature),
+    recent_features AS (
+      SELECT d.as_of, f.user_id, count(DISTINCT f.event) AS features_30d
+      FROM feature_days f JOIN dates d ON f.local_date >= d.boundary - 30 AND f.local_date < d.boundary
+      GROUP BY d.as_of, f.user_id
+    ),
+    catalogue AS (
+      SELECT d.as_of, count(f.event) AS total_features
+      FROM dates d
+      LEFT JOIN (SELECT event, min(local_date) AS first_day FROM facts WHERE is_feature GROUP BY event) f ON f.first_day < d.boundary
+      GROUP BY d.as_of
+    ),
+    metrics AS (
+      SELECT
+        g.as_of, g.boundary, g.period_key, g.user_id,
+        ud.local_date AS last_active_date,
+        coalesce(g.signup_date, g.first_active_date) AS start_date,
+        coalesce(ud.cumulative_sessions, 0) AS total_sessions,
+        coalesce(rs.sessions_7d, 0) AS sessions_7d,
+        coalesce(rs.sessions_prev_7d, 0) AS sessions_prev_7d,
+        coalesce(rf.features_30d, 0) AS features_30d,
+        c.total_features
+      FROM grid g
+      ASOF LEFT JOIN user_days ud ON ud.user_id = g.user_id AND g.boundary > ud.local_date
+      LEFT JOIN recent_sessions rs ON rs.as_of = g.as_of AND rs.user_id = g.user_id
+      LEFT JOIN recent_features rf ON rf.as_of = g.as_of AND rf.user_id = g.user_id
+      JOIN catalogue c ON c.as_of = g.as_of
+    ),
+    m AS (SELECT as_of, period_key, user_id, total_features, ${columns.join(', ')} FROM metrics)
+    SELECT m.as_of, m.period_key, ${segmentCase(available)} AS segment, m.user_id
+    FROM m`;
+}
+
+/** Hashes everything snapshots depend on: the loaded events and users, and the settings. */
+async function snapshotInputs(ws: Workspace, settings: Settings): Promise<string> {
+  const parts = {
+    events: await ws.getMeta<unknown>('load:events'),
+    users: await ws.getMeta<unknown>('load:users'),
+    settings,
+  };
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Computes behavioural-segment snapshots at every week or month of the data's history
+ * and replaces the stored ones of that period kind, in one transaction. It builds the
+ * event facts if scoring has not run yet, and never touches the scores themselves.
+ */
+export async function backfillHistory(
+  ws: Workspace,
+  request: BackfillRequest = {},
+  reporter: ProgressReporter = noProgress,
+): Promise<BackfillResult> {
+  const period = request.period ?? 'week';
+  const weekStart = request.weekStart ?? 'monday';
+  if (!PERIODS.includes(period)) throw new UserInputError(`Unknown period "${String(period)}": use week or month.`);
+  if (!WEEK_DAYS.includes(weekStart)) {
+    throw new UserInputError(`Unknown week start "${String(weekStart)}": use one of ${WEEK_DAYS.join(', ')}.`);
+  }
+  if ((await ws.rowCount('events')) === 0) {
+    throw new UserInputError('No events are loaded, so there is no history to snapshot. Load an events file with load_data first.');
+  }
+  checkSupportedMetrics();
+
+  const steps = 4;
+  const checkCancelled = () => {
+    if (reporter.signal?.aborted) throw new CancelledError();
+  };
+  const onAbort = () => ws.interrupt();
+  reporter.signal?.addEventListener('abort', onAbort);
+  try {
+    reporter.report({ progress: 0, total: steps, message: 'building event facts and sessions' });
+    const settings = await loadSettings(ws);
+    await buildEventFacts(ws, settings.timeZone, settings.sessionGapMinutes);
+    await ensureSegmentTables(ws);
+    const inputs = await detectInputs(ws, settings);
+    const available = new Set<Input>((Object.keys(inputs) as Input[]).filter((input) => inputs[input].available));
+    checkCancelled();
+
+    return await ws.transaction(async () => {
+      reporter.report({ progress: 1, total: steps, message: `listing ${period} boundaries` });
+      await ws.run(
+        'DELETE FROM segment_snapshots WHERE period_key IN (SELECT period_key FROM snapshot_dates WHERE period = $1)',
+        [period],
+      );
+      const periods = await fillSnapshotDates(ws, period, weekStart);
+      if (periods.length > MAX_PERIODS) {
+        throw new UserInputError(
+          `The data spans ${periods.length} ${period}s; a backfill computes at most ${MAX_PERIODS}. Use period: "month" for a history this long.`,
+        );
+      }
+      checkCancelled();
+
+      reporter.report({ progress: 2, total: steps, message: `computing segments at ${periods.length} ${period} boundaries` });
+      await ws.run(
+        snapshotSql(settings, available, await ws.tableExists('users')),
+        { period, non_feature: listValue([...settings.events.nonFeature]) },
+        { non_feature: LIST(VARCHAR) },
+      );
+      checkCancelled();
+
+      reporter.report({ progress: 3, total: steps, message: 'recording the backfill' });
+      const row = await ws.queryOne<{ n: number }>(
+        'SELECT count(*) AS n FROM segment_snapshots WHERE period_key IN (SELECT period_key FROM snapshot_dates WHERE period = $1)',
+        [period],
+      );
+      const stamp: SnapshotStamp = { period, weekStart, inputs: await snapshotInputs(ws, settings), builtAt: new Date().toISOString() };
+      await ws.setMeta(stampKey(period), stamp);
+      const result: BackfillResult = {
+        period,
+        weekStart,
+        periods: periods.length,
+        firstPeriod: periods[0]?.periodKey ?? '',
+        lastPeriod: periods.at(-1)?.periodKey ?? '',
+        rows: row?.n ?? 0,
+        segments: BEHAVIORAL_SEGMENTS.map((segment) => segment.id),
+      };
+      reporter.report({ progress: steps, total: steps, message: `stored ${result.rows} snapshot rows over ${periods.length} ${period}s` });
+      log.info('history backfilled', { period, periods: periods.length, rows: result.rows });
+      return result;
+    });
+  } catch (error) {
+    if (reporter.signal?.aborted) throw new CancelledError();
+    throw error;
+  } finally {
+    reporter.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Runs the backfill when the stored snapshots of a period kind are missing, were built
+ * for another week start, or predate the loaded data or settings. Otherwise it does
+ * nothing. The backfill is one set-based statement, so it is cheap enough to run on the
+ * first history request.
+ */
+export async function ensureHistory(
+  ws: Workspace,
+  request: BackfillRequest = {},
+  reporter: ProgressReporter = noProgress,
+): Promise<{ backfilledNow: boolean; weekStart: WeekDay }> {
+  const period = request.period ?? 'week';
+  const stamp = await ws.getMeta<SnapshotStamp>(stampKey(period));
+  const weekStart = request.weekStart ?? stamp?.weekStart ?? 'monday';
+  if (stamp && (period === 'month' || stamp.weekStart === weekStart)) {
+    const settings = await loadSettings(ws);
+    if (stamp.inputs === (await snapshotInputs(ws, settings)) && (await ws.tableExists('snapshot_dates'))) {
+      return { backfilledNow: false, weekStart: stamp.weekStart };
+    }
+  }
+  await backfillHistory(ws, { period, weekStart }, reporter);
+  return { backfilledNow: true, weekStart };
+}
+
+/** Lists the stored periods of one kind, oldest first. */
+export async function snapshotPeriods(ws: Workspace, period: Period): Promise<SnapshotPeriod[]> {
+  if (!(await ws.tableExists('snapshot_dates'))) return [];
+  const rows = await ws.query<{ period_key: string; period_start: string; as_of: string; partial: boolean }>(
+    'SELECT period_key, period_start::VARCHAR AS period_start, as_of::VARCHAR AS as_of, partial FROM snapshot_dates WHERE period = $1 ORDER BY as_of',
+    [period],
+  );
+  return rows.map((row) => ({ periodKey: row.period_key, periodStart: row.period_start, asOf: row.as_of, partial: row.partial }));
+}
