@@ -50,6 +50,14 @@ export const USERS_CSV_COLUMNS = [
   's.churn_risk_support_points',
   's.churn_risk_billing_points',
   's.churn_risk_trend_points',
+  's.activation_score',
+  's.activation_tier',
+  's.expansion_score',
+  's.expansion_tier',
+  's.lifecycle_stage',
+  's.dormant_subsegment',
+  // The same lines find_users and explain_user return, built in SQL when scoring.
+  "array_to_string(s.reasons, ' | ') AS reasons",
 ];
 
 const LOAD_ORDER: TableName[] = ['users', 'events', 'billing', 'support', 'nps'];

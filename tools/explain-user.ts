@@ -7,11 +7,13 @@ export const explainUserTool = defineTool({
   title: 'Explain one user',
   description:
     "Explain one user's results in full: every component of every score (raw value, window, band, points, or why it " +
-    'is missing), which criteria of each behavioural segment matched or failed, the at-risk signals and the RFM code. ' +
+    'is missing), which criteria of each behavioural segment, lifecycle stage and dormant sub-segment matched or failed, ' +
+    'the at-risk signals and the RFM code. ' +
     'Use it when someone asks why a user is where they are. Requires compute_scores first.',
   inputSchema: { userId: z.string().min(1).max(500).describe('The user id as it appears in the data.') },
   outputSchema: { explanation: z.record(z.string(), z.unknown()).describe('The full explanation.') },
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  exclusive: true,
   async handler({ ws }, { userId }) {
     const [explanation] = await explainUsers(ws, [userId]);
     const lines = explanation.scores.map((score) => {

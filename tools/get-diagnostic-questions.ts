@@ -9,7 +9,7 @@ export const getDiagnosticQuestions = defineTool({
     'Start a segmentation engagement here. Returns the eight questions to settle before designing segments ' +
     '(data, active users, channels, decisions, existing groups, activation metric, engagement data, churn signals). ' +
     'With data loaded, each question also carries what the data already shows, and any answer saved with ' +
-    'save_diagnostic_answers. It asks nothing of the user by itself: put the open questions to the user.',
+    'save_diagnostic_answers. It does not ask the user anything by itself: put the open questions to the user.',
   inputSchema: {},
   outputSchema: {
     questions: z
@@ -25,6 +25,7 @@ export const getDiagnosticQuestions = defineTool({
       .describe('The questions in order, with answers from the data and from the user where known.'),
   },
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  exclusive: true,
   async handler({ ws }) {
     const questions = await diagnosticQuestions(ws);
     const answered = questions.filter((q) => q.fromData || q.fromUser).length;

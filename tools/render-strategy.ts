@@ -20,10 +20,13 @@ export const renderStrategyTool = defineTool({
   outputSchema: {
     path: z.string().describe('File the document was written to.'),
     markdown: z.string().describe(`The document (cut after ${MAX_INLINE_CHARS} characters; the file is complete).`),
-    truncated: z.boolean(),
-    segments: z.array(z.object({ id: z.string(), size: z.number(), share: z.string() })),
+    truncated: z.boolean().describe('True when markdown holds only the start of the document.'),
+    segments: z
+      .array(z.object({ id: z.string(), size: z.number(), share: z.string() }))
+      .describe('Segments in the document with their sizes and shares of all users.'),
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  exclusive: true,
   async handler({ ws, outputDir }) {
     const { markdown, document } = await renderStrategy(ws);
     mkdirSync(outputDir, { recursive: true });

@@ -11,8 +11,9 @@ export const saveDiagnosticAnswersTool = defineTool({
   title: 'Save diagnostic answers',
   description:
     "Store the user's answers to the diagnostic questions (ids from get_diagnostic_questions) in the workspace. " +
-    'render_strategy uses them for the goals and data-gap sections. Answers merge with earlier ones; an empty ' +
-    'string keeps nothing new. It does not validate the content of an answer.',
+    'Use it after get_diagnostic_questions, each time the user answers one. render_strategy uses the answers for the ' +
+    'goals and data-gap sections. Answers merge with earlier ones, and an empty answer leaves the earlier one in place. ' +
+    'It does not check what an answer says.',
   inputSchema: {
     answers: z
       .object(answerFields)
@@ -23,10 +24,13 @@ export const saveDiagnosticAnswersTool = defineTool({
     saved: z.record(z.string(), z.string()).describe('Every answer now stored in the workspace.'),
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  exclusive: true,
   async handler({ ws }, { answers }) {
-    const saved = await saveDiagnosticAnswers(ws, answers as Partial<Record<DiagnosticId, string>>);
+    // An empty answer would overwrite an earlier one with nothing, so it is dropped.
+    const given = Object.fromEntries(Object.entries(answers).filter(([, text]) => typeof text === 'string' && text.trim() !== ''));
+    const saved = await saveDiagnosticAnswers(ws, given as Partial<Record<DiagnosticId, string>>);
     return {
-      summary: `Saved ${Object.keys(answers).length} answer(s); ${Object.keys(saved).length} of 8 questions now have an answer.`,
+      summary: `Saved ${Object.keys(given).length} answer(s); ${Object.keys(saved).length} of 8 questions now have an answer.`,
       structured: { saved: saved as Record<string, string> },
     };
   },

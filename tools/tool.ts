@@ -25,12 +25,22 @@ export interface ToolDefinition<Input extends z.ZodRawShape, Output extends z.Zo
   readonly inputSchema: Input;
   readonly outputSchema: Output;
   readonly annotations: ToolAnnotations;
+  /**
+   * True: runTool runs the handler inside `ws.exclusive`, so it never sees a load or a
+   * scoring run half done. Leave it unset when the handler calls an engine function that
+   * takes `ws.exclusive` itself (loadData, computeScores): the lock is not reentrant, so
+   * taking it twice would wait forever.
+   */
+  readonly exclusive?: boolean;
   readonly handler: (
     context: ServerContext,
     args: z.infer<z.ZodObject<Input>>,
     progress: ProgressReporter,
   ) => Promise<ToolOutput<z.infer<z.ZodObject<Output>>>>;
 }
+
+/** A tool definition whatever its shapes, as server.ts registers it. */
+export type AnyToolDefinition = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;
 
 export function defineTool<Input extends z.ZodRawShape, Output extends z.ZodRawShape>(
   definition: ToolDefinition<Input, Output>,

@@ -19,34 +19,39 @@ export async function buildEventFacts(ws: Workspace, timeZone: string, gapMinute
   const current = await ws.getMeta<string>('facts_version');
   if (current === version && (await ws.tableExists('sessions'))) return false;
 
-  // The zone name is checked by parseSettings and escaped here, because DDL takes no parameters for it.
-  const zone = quoteLiteral(timeZone);
+  const localTs = localTimestampSql(timeZone, 'ts');
   const gap = Math.round(gapMinutes * 60);
-  await ws.run(`
-    CREATE OR REPLACE TABLE event_facts AS
-    WITH ordered AS (
-      SELECT
-        user_id,
-        event,
-        ts,
-        session_id,
-        CASE
+  // Sessions split by time need two window passes over every event; when every event
+  // carries a session_id (the usual case for analytics exports) the key needs neither.
+  const gapSplit = await ws.queryOne<{ any: boolean | null }>('SELECT bool_or(session_id IS NULL) AS any FROM events');
+  const sessionKey =
+    gapSplit?.any === true
+      ? `CASE
+          WHEN session_id IS NOT NULL THEN 's:' || session_id
+          ELSE 'g:' || sum(starts_session) OVER (PARTITION BY user_id ORDER BY ts ROWS UNBOUNDED PRECEDING)
+        END`
+      : `'s:' || session_id`;
+  const startsSession =
+    gapSplit?.any === true
+      ? `CASE
           WHEN session_id IS NOT NULL THEN 0
           WHEN date_diff('second', lag(ts) OVER (PARTITION BY user_id ORDER BY ts), ts) <= ${gap} THEN 0
           ELSE 1
-        END AS starts_session
+        END`
+      : '0';
+  await ws.run(`
+    CREATE OR REPLACE TABLE event_facts AS
+    WITH ordered AS (
+      SELECT user_id, event, ts, session_id, ${startsSession} AS starts_session
       FROM events
     )
     SELECT
       user_id,
       event,
       ts,
-      timezone(${zone}, timezone('UTC', ts)) AS local_ts,
-      CAST(timezone(${zone}, timezone('UTC', ts)) AS DATE) AS local_date,
-      CASE
-        WHEN session_id IS NOT NULL THEN 's:' || session_id
-        ELSE 'g:' || sum(starts_session) OVER (PARTITION BY user_id ORDER BY ts ROWS UNBOUNDED PRECEDING)
-      END AS session_key
+      ${localTs} AS local_ts,
+      CAST(${localTs} AS DATE) AS local_date,
+      ${sessionKey} AS session_key
     FROM ordered
   `);
   await ws.run(`
@@ -64,4 +69,16 @@ export async function buildEventFacts(ws: Workspace, timeZone: string, gapMinute
   `);
   await ws.setMeta('facts_version', version);
   return true;
+}
+
+/**
+ * SQL for the local wall-clock time of a naive UTC timestamp column in `timeZone`. For
+ * UTC the column itself is the answer, which spares DuckDB two time-zone conversions per
+ * row. The zone name is checked by parseSettings and escaped here, because DDL takes no
+ * parameters for it.
+ */
+export function localTimestampSql(timeZone: string, column: string): string {
+  if (timeZone === 'UTC') return column;
+  const zone = quoteLiteral(timeZone);
+  return `timezone(${zone}, timezone('UTC', ${column}))`;
 }

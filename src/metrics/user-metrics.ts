@@ -1,5 +1,5 @@
-import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import type { Settings } from '../scoring/settings.js';
+import { DOUBLE, INTEGER, LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { CADENCE_DORMANT_DAYS, type Settings } from '../scoring/settings.js';
 import { quoteLiteral, type Workspace } from '../workspace/index.js';
 
 export interface MetricsContext {
@@ -10,6 +10,18 @@ export interface MetricsContext {
   readonly hasBilling: boolean;
   readonly hasSupport: boolean;
   readonly hasNps: boolean;
+  /** Columns of the users table, to find the optional usage and usage_limit values. */
+  readonly userColumns: readonly string[];
+}
+
+/**
+ * SQL for one optional numeric attribute of a user: the users column of that name when it
+ * exists, otherwise the key of that name inside `properties`, otherwise NULL.
+ */
+export function optionalUserNumber(name: string, userColumns: readonly string[]): string {
+  if (userColumns.includes(name)) return `TRY_CAST(${name} AS DOUBLE)`;
+  if (userColumns.includes('properties')) return `TRY_CAST(json_extract_string(properties, '$.${name}') AS DOUBLE)`;
+  return 'NULL::DOUBLE';
 }
 
 /**
@@ -28,8 +40,11 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
     : 'CAST(NULL AS DATE)';
 
   const usersCte = context.hasUsers
-    ? 'SELECT user_id, signup_at, plan, role, company, account_id, seats FROM users'
-    : 'SELECT NULL::VARCHAR AS user_id, NULL::TIMESTAMP AS signup_at, NULL::VARCHAR AS plan, NULL::VARCHAR AS role, NULL::VARCHAR AS company, NULL::VARCHAR AS account_id, NULL::INTEGER AS seats WHERE false';
+    ? `SELECT user_id, signup_at, plan, role, company, account_id, seats,
+         ${optionalUserNumber('usage', context.userColumns)} AS usage,
+         ${optionalUserNumber('usage_limit', context.userColumns)} AS usage_limit
+       FROM users`
+    : 'SELECT NULL::VARCHAR AS user_id, NULL::TIMESTAMP AS signup_at, NULL::VARCHAR AS plan, NULL::VARCHAR AS role, NULL::VARCHAR AS company, NULL::VARCHAR AS account_id, NULL::INTEGER AS seats, NULL::DOUBLE AS usage, NULL::DOUBLE AS usage_limit WHERE false';
 
   const supportCte = context.hasSupport
     ? `SELECT user_id,
@@ -51,6 +66,25 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
        WHERE d < ${d} AND d >= ${d} - 30 AND user_id IS NOT NULL
        GROUP BY user_id`
     : 'SELECT NULL::VARCHAR AS user_id, 0 AS failed_payments_30d, 0 AS downgrades_30d, 0 AS billing_cancel_views_30d WHERE false';
+
+  // Paying history over all time: a cancel, or a downgrade to a free plan, counts only
+  // when it comes on or after the user's first payment.
+  const payingCte = context.hasBilling
+    ? `SELECT user_id,
+         min(d) FILTER (WHERE lower(kind) = 'payment') AS first_payment_date,
+         max(d) FILTER (WHERE lower(kind) = 'payment') AS last_payment_date
+       FROM (SELECT user_id, kind, CAST(timezone(${quoteLiteral(settings.timeZone)}, timezone('UTC', ts)) AS DATE) AS d FROM billing)
+       WHERE d < ${d} AND user_id IS NOT NULL
+       GROUP BY user_id`
+    : 'SELECT NULL::VARCHAR AS user_id, NULL::DATE AS first_payment_date, NULL::DATE AS last_payment_date WHERE false';
+  const cancelCte = context.hasBilling
+    ? `SELECT b.user_id, min(b.d) AS cancel_after_payment_date
+       FROM (SELECT user_id, kind, plan, CAST(timezone(${quoteLiteral(settings.timeZone)}, timezone('UTC', ts)) AS DATE) AS d FROM billing) b
+       JOIN paying p ON p.user_id = b.user_id
+       WHERE b.d < ${d} AND b.d >= p.first_payment_date
+         AND (lower(b.kind) = 'cancel' OR (lower(b.kind) = 'downgrade' AND list_contains($free_plans, lower(b.plan))))
+       GROUP BY b.user_id`
+    : 'SELECT NULL::VARCHAR AS user_id, NULL::DATE AS cancel_after_payment_date WHERE false';
 
   const npsCte = context.hasNps
     ? `SELECT user_id, arg_max(score, ts) AS nps_last
@@ -82,7 +116,10 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
         count(*) FILTER (WHERE local_date >= ${d} - 28 AND local_date < ${d} - 14) AS sessions_prev_14d,
         count(*) FILTER (WHERE local_date >= ${d} - 28) AS sessions_28d,
         count(*) FILTER (WHERE local_date >= ${d} - 35 AND local_date < ${d} - 7) AS sessions_baseline_28d,
-        avg(duration_minutes) FILTER (WHERE local_date >= ${d} - 28) AS avg_session_minutes_28d
+        -- Whole seconds summed as integers and divided once: a float sum of minutes depends on the
+        -- order in which threads add it up, which can put an average of exactly 5 minutes on either side of a band edge.
+        sum(date_diff('second', start_ts, end_ts)) FILTER (WHERE local_date >= ${d} - 28) / 60.0
+          / count(*) FILTER (WHERE local_date >= ${d} - 28) AS avg_session_minutes_28d
       FROM sessions
       WHERE local_date < ${d}
       GROUP BY user_id
@@ -131,12 +168,23 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
       )
       GROUP BY user_id
     ),
+    milestone_stats AS (
+      SELECT user_id, list_sort(list(DISTINCT event)) AS milestone_events
+      FROM facts
+      WHERE list_contains($milestones, event)
+      GROUP BY user_id
+    ),
+    event_volume AS (
+      SELECT user_id, count(*) AS events_28d FROM facts WHERE local_date >= ${d} - 28 GROUP BY user_id
+    ),
     catalogue AS (
       SELECT count(DISTINCT event) AS total_features FROM facts WHERE is_feature
     ),
     support_stats AS (${supportCte}),
     billing_stats AS (${billingCte}),
     nps_stats AS (${npsCte}),
+    paying AS (${payingCte}),
+    cancels AS (${cancelCte}),
     joined AS (
       SELECT
         p.user_id,
@@ -145,6 +193,8 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
         u.company,
         u.account_id,
         u.seats,
+        u.usage,
+        coalesce(u.usage_limit, $limit_values[list_position($limit_plans, lower(u.plan))]) AS usage_limit,
         ${signup} AS signup_date,
         ds.first_active_date,
         ds.last_active_date,
@@ -180,7 +230,13 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
         coalesce(sp.negative_tickets_30d, 0) AS negative_tickets_30d,
         coalesce(bs.failed_payments_30d, 0) AS failed_payments_30d,
         coalesce(bs.downgrades_30d, 0) AS downgrades_30d,
-        np.nps_last
+        np.nps_last,
+        coalesce(ms.milestone_events, []::VARCHAR[]) AS milestone_events,
+        coalesce(ev.events_28d, 0) AS events_28d,
+        pay.first_payment_date,
+        pay.last_payment_date,
+        pay.first_payment_date IS NOT NULL AS paid_ever,
+        ca.cancel_after_payment_date
       FROM population p
       LEFT JOIN u ON u.user_id = p.user_id
       LEFT JOIN session_stats ss ON ss.user_id = p.user_id
@@ -190,6 +246,10 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
       LEFT JOIN support_stats sp ON sp.user_id = p.user_id
       LEFT JOIN billing_stats bs ON bs.user_id = p.user_id
       LEFT JOIN nps_stats np ON np.user_id = p.user_id
+      LEFT JOIN milestone_stats ms ON ms.user_id = p.user_id
+      LEFT JOIN event_volume ev ON ev.user_id = p.user_id
+      LEFT JOIN paying pay ON pay.user_id = p.user_id
+      LEFT JOIN cancels ca ON ca.user_id = p.user_id
       CROSS JOIN catalogue c
     )
     SELECT
@@ -208,7 +268,19 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
       tickets_30d >= 2 AS multiple_tickets_30d,
       failed_payments_30d > 0 AS failed_payment_30d,
       downgrades_30d > 0 AS downgraded_30d,
-      cancel_views_30d > 0 AS cancel_page_view_30d
+      cancel_views_30d > 0 AS cancel_page_view_30d,
+      invites_30d > 0 AS invited_30d,
+      collaboration_30d > 0 AS collaborated_30d,
+      locked_clicks_14d > 0 AS locked_clicked_14d,
+      pricing_views_14d > 0 AS pricing_viewed_14d,
+      CASE WHEN usage_limit > 0 THEN usage / usage_limit END AS usage_share,
+      CASE WHEN sessions_28d > 0
+        THEN (rank() OVER (PARTITION BY sessions_28d > 0 ORDER BY sessions_28d DESC) - 1)
+          / count(*) OVER (PARTITION BY sessions_28d > 0) END AS usage_rank_share_28d,
+      coalesce(${today} - last_active_date, ${today} - start_date) AS inactive_days,
+      paid_ever AND (cancel_after_payment_date IS NOT NULL
+        OR coalesce(${today} - last_active_date, ${today} - start_date) >= $dormant_days) AS churned_after_paying_signal,
+      $dormant_days AS dormant_threshold_days
     FROM joined
   `;
   const list = (values: readonly string[]) => listValue([...values]);
@@ -222,6 +294,11 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
       invite: list(settings.events.invite),
       collaboration: list(settings.events.collaboration),
       fallback_gap: FALLBACK_GAP_DAYS[settings.productCadence],
+      milestones: list(milestoneEvents(settings)),
+      ...(context.hasBilling ? { free_plans: list(settings.freePlans.map((plan) => plan.toLowerCase())) } : {}),
+      limit_plans: list(Object.keys(settings.usageLimits).map((plan) => plan.toLowerCase())),
+      limit_values: listValue(Object.values(settings.usageLimits)),
+      dormant_days: CADENCE_DORMANT_DAYS[settings.productCadence],
     },
     {
       non_feature: LIST(VARCHAR),
@@ -230,9 +307,23 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
       cancel: LIST(VARCHAR),
       invite: LIST(VARCHAR),
       collaboration: LIST(VARCHAR),
+      milestones: LIST(VARCHAR),
+      free_plans: LIST(VARCHAR),
+      limit_plans: LIST(VARCHAR),
+      limit_values: LIST(DOUBLE),
+      dormant_days: INTEGER,
     },
   );
 }
 
 /** Typical gap assumed for a user with a single active day, by product cadence. */
 export const FALLBACK_GAP_DAYS = { daily: 1, weekly: 7, monthly: 30 } as const;
+
+/** Returns every event name that completes an activation milestone. */
+export function milestoneEvents(settings: Settings): string[] {
+  const names = new Set<string>();
+  for (const component of settings.models.activation.components) {
+    if (component.kind === 'milestone') for (const event of component.events) names.add(event);
+  }
+  return [...names];
+}

@@ -1,6 +1,6 @@
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { buildEventFacts } from '../metrics/facts.js';
-import { detectInputs, type InputAvailability } from '../metrics/inputs.js';
+import { detectInputs, tableColumns, type InputAvailability } from '../metrics/inputs.js';
 import { buildUserMetrics } from '../metrics/user-metrics.js';
 import {
   CancelledError,
@@ -10,11 +10,22 @@ import {
   type ProgressReporter,
   type Workspace,
 } from '../workspace/index.js';
-import { INPUTS, type Input, type Model } from './config.js';
-import { modelComponentColumns, modelTotalColumns } from './model-sql.js';
-import { RFM_SEGMENT_SQL, atRiskColumns, behavioralSegmentColumn, rfmColumns } from './segment-sql.js';
+import { INPUTS, type Input } from './config.js';
+import { isComponentAvailable, modelComponentColumns, modelTotalColumns } from './model-sql.js';
+import { totalRule } from './coverage.js';
+import { reasonsSql } from './reasons-sql.js';
+import {
+  RFM_SEGMENT_SQL,
+  atRiskColumns,
+  behavioralSegmentColumn,
+  dormantSubsegments,
+  lifecycleStages,
+  orderedSegmentSql,
+  planValueColumn,
+  rfmColumns,
+} from './segment-sql.js';
 import { loadSettings } from './store.js';
-import type { Settings } from './settings.js';
+import { orderedModels, type Settings } from './settings.js';
 
 export interface ScoreRequest {
   /** Last calendar day included ("today"), YYYY-MM-DD; default: the day of the latest event. */
@@ -46,7 +57,7 @@ export function parseIsoDate(value: string, what: string): string {
   return value;
 }
 
-function addDays(date: string, days: number): string {
+export function addDays(date: string, days: number): string {
   const next = new Date(`${date}T00:00:00Z`);
   next.setUTCDate(next.getUTCDate() + days);
   return next.toISOString().slice(0, 10);
@@ -62,71 +73,78 @@ export async function computeScores(
   request: ScoreRequest = {},
   reporter: ProgressReporter = noProgress,
 ): Promise<ScoringRun> {
-  return ws.exclusive(async () => {
-    if ((await ws.rowCount('events')) === 0 && (await ws.rowCount('users')) === 0) {
-      throw new UserInputError('Nothing to score: the workspace has no events and no users. Load an events file first with load_data.');
-    }
-    const settings = await loadSettings(ws);
-    const steps = 4;
-    const checkCancelled = () => {
-      if (reporter.signal?.aborted) throw new CancelledError();
-    };
-    const onAbort = () => ws.interrupt();
-    reporter.signal?.addEventListener('abort', onAbort);
-    try {
-      reporter.report({ progress: 0, total: steps, message: 'building sessions' });
-      const hasEvents = (await ws.rowCount('events')) > 0;
-      if (hasEvents) await buildEventFacts(ws, settings.timeZone, settings.sessionGapMinutes);
-      else await createEmptyFacts(ws);
+  return ws.exclusive(() => computeScoresUnlocked(ws, request, reporter));
+}
+
+/** Runs {@link computeScores} for a caller that already holds the workspace's exclusive section. */
+export async function computeScoresUnlocked(
+  ws: Workspace,
+  request: ScoreRequest,
+  reporter: ProgressReporter,
+): Promise<ScoringRun> {
+  if ((await ws.rowCount('events')) === 0 && (await ws.rowCount('users')) === 0) {
+    throw new UserInputError('Nothing to score: the workspace has no events and no users. Load an events file first with load_data.');
+  }
+  const settings = await loadSettings(ws);
+  const steps = 4;
+  const checkCancelled = () => {
+    if (reporter.signal?.aborted) throw new CancelledError();
+  };
+  const onAbort = () => ws.interrupt();
+  reporter.signal?.addEventListener('abort', onAbort);
+  try {
+    reporter.report({ progress: 0, total: steps, message: 'building sessions' });
+    const hasEvents = (await ws.rowCount('events')) > 0;
+    if (hasEvents) await buildEventFacts(ws, settings.timeZone, settings.sessionGapMinutes);
+    else await createEmptyFacts(ws);
+    checkCancelled();
+
+    const asOf = await resolveAsOf(ws, request.asOf);
+    const boundaryDate = addDays(asOf, 1);
+    const warnings = await asOfWarnings(ws, asOf);
+    const inputs = await detectInputs(ws, settings, boundaryDate);
+    const available = new Set<Input>(INPUTS.filter((input) => inputs[input].available));
+
+    return await ws.transaction(async () => {
+      reporter.report({ progress: 1, total: steps, message: 'computing per-user metrics' });
+      await buildUserMetrics(ws, {
+        boundaryDate,
+        settings,
+        hasUsers: await ws.tableExists('users'),
+        hasBilling: inputs.billing.available,
+        hasSupport: inputs.support.available,
+        hasNps: inputs.nps.available,
+        userColumns: await tableColumns(ws, 'users'),
+      });
       checkCancelled();
 
-      const asOf = await resolveAsOf(ws, request.asOf);
-      const boundaryDate = addDays(asOf, 1);
-      const warnings = await asOfWarnings(ws, asOf);
-      const featureEventCount = await countFeatureEvents(ws, settings, boundaryDate);
-      const inputs = await detectInputs(ws, featureEventCount, 0);
-      const available = new Set<Input>(INPUTS.filter((input) => inputs[input].available));
+      reporter.report({ progress: 2, total: steps, message: 'scoring users' });
+      await buildUserScores(ws, settings, available);
+      checkCancelled();
 
-      return await ws.transaction(async () => {
-        reporter.report({ progress: 1, total: steps, message: 'computing per-user metrics' });
-        await buildUserMetrics(ws, {
-          boundaryDate,
-          settings,
-          hasUsers: await ws.tableExists('users'),
-          hasBilling: inputs.billing.available,
-          hasSupport: inputs.support.available,
-          hasNps: inputs.nps.available,
-        });
-        checkCancelled();
-
-        reporter.report({ progress: 2, total: steps, message: 'scoring users' });
-        await buildUserScores(ws, settings, available);
-        checkCancelled();
-
-        reporter.report({ progress: 3, total: steps, message: 'recording the run' });
-        const users = await ws.rowCount('user_scores');
-        const run: ScoringRun = {
-          asOf,
-          boundaryDate,
-          timeZone: settings.timeZone,
-          computedAt: new Date().toISOString(),
-          users,
-          inputs,
-          models: describeModels(settings, available),
-          warnings,
-        };
-        await ws.setMeta('scoring', run);
-        reporter.report({ progress: steps, total: steps, message: `scored ${users} users` });
-        log.info('scores computed', { asOf, users });
-        return run;
-      });
-    } catch (error) {
-      if (reporter.signal?.aborted) throw new CancelledError();
-      throw error;
-    } finally {
-      reporter.signal?.removeEventListener('abort', onAbort);
-    }
-  });
+      reporter.report({ progress: 3, total: steps, message: 'recording the run' });
+      const users = await ws.rowCount('user_scores');
+      const run: ScoringRun = {
+        asOf,
+        boundaryDate,
+        timeZone: settings.timeZone,
+        computedAt: new Date().toISOString(),
+        users,
+        inputs,
+        models: describeModels(settings, available),
+        warnings,
+      };
+      await ws.setMeta('scoring', run);
+      reporter.report({ progress: steps, total: steps, message: `scored ${users} users` });
+      log.info('scores computed', { asOf, users });
+      return run;
+    });
+  } catch (error) {
+    if (reporter.signal?.aborted) throw new CancelledError();
+    throw error;
+  } finally {
+    reporter.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 async function createEmptyFacts(ws: Workspace): Promise<void> {
@@ -161,61 +179,82 @@ async function asOfWarnings(ws: Workspace, asOf: string): Promise<string[]> {
   return warnings;
 }
 
-async function countFeatureEvents(ws: Workspace, settings: Settings, boundaryDate: string): Promise<number> {
-  const row = await ws.queryOne<{ n: number }>(
-    'SELECT count(DISTINCT event) AS n FROM event_facts WHERE local_date < CAST($boundary AS DATE) AND NOT list_contains($non_feature, event)',
-    { boundary: boundaryDate, non_feature: listValue([...settings.events.nonFeature]) },
-    { non_feature: LIST(VARCHAR) },
-  );
-  return row?.n ?? 0;
-}
-
-function scoredModels(settings: Settings): Model[] {
-  return [settings.models.engagement, settings.models.churn_risk];
-}
-
+/**
+ * Builds `user_scores` in one statement, in stages: engagement first (expansion readiness
+ * reads its total), then the other models, segments and RFM, then the lifecycle stage and
+ * dormant sub-segment (they read the totals), then the reasons (they read everything).
+ */
 async function buildUserScores(ws: Workspace, settings: Settings, available: ReadonlySet<Input>): Promise<void> {
-  const models = scoredModels(settings);
-  const componentColumns = models.flatMap((model) => modelComponentColumns(model, available));
-  const totalColumns = models.flatMap((model) => modelTotalColumns(model, available));
+  const [engagement, ...others] = orderedModels(settings);
+  const otherComponents = others.flatMap((model) => modelComponentColumns(model, available));
+  const otherTotals = others.flatMap((model) => modelTotalColumns(model, available));
+  const view = 'scored_view';
   await ws.run(`
     CREATE OR REPLACE TABLE user_scores AS
-    WITH components AS (
+    WITH
+    engagement_components AS (
+      SELECT m.user_id, ${modelComponentColumns(engagement, available).join(',\n        ')}
+      FROM user_metrics m
+    ),
+    engagement_scores AS (
+      SELECT *, ${modelTotalColumns(engagement, available).join(', ')} FROM engagement_components
+    ),
+    m AS (
+      SELECT um.*, e.engagement_score FROM user_metrics um JOIN engagement_scores e USING (user_id)
+    ),
+    components AS (
       SELECT
         m.user_id,
         m.plan,
-        ${componentColumns.join(',\n        ')},
+        ${otherComponents.join(',\n        ')},
         ${behavioralSegmentColumn(available)},
         ${atRiskColumns(available).join(',\n        ')},
-        ${rfmColumns(settings, available).join(',\n        ')}
-      FROM user_metrics m
+        ${rfmColumns(settings, available).join(',\n        ')},
+        ${planValueColumn(settings, available)},
+        m.usage_share AS percentage_of_limit
+      FROM m
+    ),
+    scored AS (
+      SELECT
+        c.user_id,
+        c.plan,
+        e.* EXCLUDE (user_id),
+        c.* EXCLUDE (user_id, plan),
+        ${otherTotals.join(',\n        ')},
+        len(at_risk_signals) AS at_risk_signal_count,
+        len(at_risk_signals) >= 2 AS at_risk,
+        CASE WHEN rfm_m IS NULL THEN rfm_r::VARCHAR || rfm_f::VARCHAR || '-'
+          ELSE rfm_r::VARCHAR || rfm_f::VARCHAR || rfm_m::VARCHAR END AS rfm_code,
+        ${RFM_SEGMENT_SQL} AS rfm_segment
+      FROM components c JOIN engagement_scores e USING (user_id)
+    ),
+    staged AS (
+      SELECT
+        s.*,
+        um.* EXCLUDE (user_id, plan)
+      FROM scored s JOIN user_metrics um USING (user_id)
+    ),
+    ${view} AS (
+      SELECT
+        staged.*,
+        ${orderedSegmentSql(lifecycleStages(settings), available, 'staged')} AS lifecycle_stage,
+        ${orderedSegmentSql(dormantSubsegments(settings), available, 'staged')} AS dormant_subsegment
+      FROM staged
     )
     SELECT
-      *,
-      ${totalColumns.join(',\n      ')},
-      len(at_risk_signals) AS at_risk_signal_count,
-      len(at_risk_signals) >= 2 AS at_risk,
-      CASE WHEN rfm_m IS NULL THEN rfm_r::VARCHAR || rfm_f::VARCHAR || '-'
-        ELSE rfm_r::VARCHAR || rfm_f::VARCHAR || rfm_m::VARCHAR END AS rfm_code,
-      ${RFM_SEGMENT_SQL} AS rfm_segment
-    FROM components
+      s.*,
+      ${view}.lifecycle_stage,
+      ${view}.dormant_subsegment,
+      ${reasonsSql(settings, orderedModels(settings), available, view)} AS reasons
+    FROM scored s JOIN ${view} USING (user_id)
   `);
 }
 
 function describeModels(settings: Settings, available: ReadonlySet<Input>): ScoringRun['models'] {
   const result: Record<string, { missingComponents: string[]; totalRule: string }> = {};
-  for (const model of scoredModels(settings)) {
-    const missing = model.components.filter((c) => !c.requires.every((input) => available.has(input)));
-    const presentMax = model.max - missing.reduce((sum, c) => sum + c.max, 0);
-    result[model.id] = {
-      missingComponents: missing.map((c) => c.id),
-      totalRule:
-        missing.length === 0
-          ? `sum of all components (0-${model.max})`
-          : `sum of the available components (0-${presentMax}) scaled to 0-${model.max} and rounded, because ${missing
-              .map((c) => c.label.toLowerCase())
-              .join(' and ')} cannot be computed`,
-    };
+  for (const model of orderedModels(settings)) {
+    const missing = model.components.filter((component) => !isComponentAvailable(component, available));
+    result[model.id] = { missingComponents: missing.map((component) => component.id), totalRule: totalRule(model, available) };
   }
   return result;
 }

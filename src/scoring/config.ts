@@ -18,6 +18,9 @@ export const INPUTS = [
   'nps',
   'usage_limits',
   'activation_milestones',
+  'team_events',
+  'intent_events',
+  'seats',
 ] as const;
 export type Input = (typeof INPUTS)[number];
 
@@ -70,10 +73,27 @@ const signalComponentSchema = z
   })
   .strict();
 
-export const componentSchema = z.discriminatedUnion('kind', [bandComponentSchema, signalComponentSchema]);
+/**
+ * An activation milestone: the user earns `max` points once any of `events` happened
+ * before the as-of boundary (at any time in the history).
+ */
+const milestoneComponentSchema = z
+  .object({
+    kind: z.literal('milestone'),
+    ...componentBase,
+    events: z.array(z.string().min(1)).min(1).describe('Event names that complete the milestone, matched exactly.'),
+  })
+  .strict();
+
+export const componentSchema = z.discriminatedUnion('kind', [
+  bandComponentSchema,
+  signalComponentSchema,
+  milestoneComponentSchema,
+]);
 export type Component = z.infer<typeof componentSchema>;
 export type BandComponent = z.infer<typeof bandComponentSchema>;
 export type SignalComponent = z.infer<typeof signalComponentSchema>;
+export type MilestoneComponent = z.infer<typeof milestoneComponentSchema>;
 
 const tierSchema = z
   .object({
@@ -95,5 +115,9 @@ export const modelSchema = z
   .strict();
 export type Model = z.infer<typeof modelSchema>;
 
-/** The models every workspace scores, keyed by id. */
-export type ModelId = 'engagement' | 'churn_risk';
+/**
+ * The models every workspace scores, in computation order: expansion readiness reads the
+ * engagement total, so engagement comes first.
+ */
+export const MODEL_IDS = ['engagement', 'activation', 'expansion', 'churn_risk'] as const;
+export type ModelId = (typeof MODEL_IDS)[number];

@@ -179,3 +179,108 @@ export const CHURN_RISK_MODEL: Model = {
     { min: 70, name: 'high', label: 'High risk' },
   ],
 };
+
+/** Builds one activation milestone component: `points` once any of `events` happened. */
+function milestone(id: string, label: string, points: number, events: string[] = [id]): Model['components'][number] {
+  return { kind: 'milestone', id, label, max: points, window: 'all history', requires: ['events', 'activation_milestones'], events };
+}
+
+/**
+ * Activation with the project-management example milestones. A product replaces the
+ * milestones (events and points) in its settings; the points must add up to 100.
+ */
+export const ACTIVATION_MODEL: Model = {
+  id: 'activation',
+  label: 'Activation score',
+  max: 100,
+  components: [
+    milestone('project_created', 'Created a first project', 20),
+    milestone('task_added', 'Added a first task', 15),
+    milestone('invite_sent', 'Invited a team member', 25),
+    milestone('task_completed', 'Completed a first task', 15),
+    milestone('template_used', 'Used a template', 10),
+    milestone('integration_connected', 'Connected an integration', 15),
+  ],
+  tiers: [
+    { min: 0, name: 'not_activated', label: 'Not activated' },
+    { min: 20, name: 'early', label: 'Early activation' },
+    { min: 50, name: 'partially_activated', label: 'Partially activated' },
+    { min: 80, name: 'fully_activated', label: 'Fully activated' },
+  ],
+};
+
+export const EXPANSION_MODEL: Model = {
+  id: 'expansion',
+  label: 'Expansion readiness score',
+  max: 100,
+  components: [
+    {
+      kind: 'bands',
+      id: 'usage_limit',
+      label: 'Usage approaching limits',
+      metric: 'usage_share',
+      unit: 'usage divided by the usage limit of the plan (0.8 = 80%)',
+      window: 'current usage',
+      max: 25,
+      requires: ['usage_limits'],
+      nullPoints: 0,
+      nullLabel: 'no usage or limit known for this user',
+      bands: [
+        { min: 0, points: 0, label: 'under 40% of the limit' },
+        { min: 0.4, points: 5, label: '40-59% of the limit' },
+        { min: 0.6, points: 15, label: '60-79% of the limit' },
+        { min: 0.8, points: 25, label: '80% of the limit or more' },
+      ],
+    },
+    {
+      kind: 'signals',
+      id: 'team_growth',
+      label: 'Team growth signals',
+      window: 'last 30 days',
+      max: 25,
+      requires: ['events', 'team_events'],
+      combine: 'sum',
+      signals: [
+        { metric: 'invited_30d', points: 15, label: 'invited team members' },
+        { metric: 'collaborated_30d', points: 10, label: 'used collaboration features' },
+      ],
+    },
+    {
+      kind: 'signals',
+      id: 'feature_interest',
+      label: 'Feature interest signals',
+      window: 'last 14 days',
+      max: 25,
+      requires: ['events', 'intent_events'],
+      combine: 'sum',
+      signals: [
+        { metric: 'locked_clicked_14d', points: 15, label: 'clicked a locked feature' },
+        { metric: 'pricing_viewed_14d', points: 10, label: 'viewed the pricing page' },
+      ],
+    },
+    {
+      kind: 'bands',
+      id: 'engagement_level',
+      label: 'Engagement level',
+      metric: 'engagement_score',
+      unit: 'engagement score (0-100)',
+      window: 'as of the boundary',
+      max: 25,
+      requires: ['events'],
+      nullPoints: 0,
+      nullLabel: 'no engagement score',
+      bands: [
+        { min: 0, points: 0, label: 'engagement under 30' },
+        { min: 30, points: 5, label: 'engagement 30-49' },
+        { min: 50, points: 15, label: 'engagement 50-70' },
+        { min: 70, minExclusive: true, points: 25, label: 'engagement over 70' },
+      ],
+    },
+  ],
+  tiers: [
+    { min: 0, name: 'not_ready', label: 'Not ready' },
+    { min: 25, name: 'low', label: 'Low readiness' },
+    { min: 50, name: 'moderate', label: 'Moderate readiness' },
+    { min: 75, name: 'high', label: 'High readiness' },
+  ],
+};

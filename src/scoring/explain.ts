@@ -1,9 +1,18 @@
 import { UserInputError, type Row, type Workspace } from '../workspace/index.js';
 import type { Component, Input, Model } from './config.js';
 import { columns, isComponentAvailable } from './model-sql.js';
-import { AT_RISK_SIGNALS, BEHAVIORAL_SEGMENTS, type Criterion } from './segment-sql.js';
+import {
+  AT_RISK_SIGNALS,
+  BEHAVIORAL_SEGMENTS,
+  dormantSubsegments,
+  isSkipped,
+  lifecycleStages,
+  type Criterion,
+  type OrderedSegments,
+} from './segment-sql.js';
 import type { ScoringRun } from './compute.js';
 import { INPUTS } from './config.js';
+import { orderedModels, type Settings } from './settings.js';
 import { loadSettings } from './store.js';
 
 export interface ComponentExplanation {
@@ -19,6 +28,8 @@ export interface ComponentExplanation {
   readonly unit?: string;
   readonly band?: string;
   readonly signalsFired?: string[];
+  /** Milestones only: the events that complete it. */
+  readonly events?: string[];
 }
 
 export interface ModelExplanation {
@@ -32,19 +43,34 @@ export interface ModelExplanation {
 
 export interface CriterionResult {
   readonly criterion: string;
-  readonly value: number | string | null;
+  readonly value: number | string | boolean | null;
   readonly met: boolean;
   readonly skipped?: string;
+}
+
+export interface SegmentCheck {
+  readonly segment: string;
+  /** Whether the segment's criteria hold; the assigned segment is the first one that matches. */
+  readonly matched: boolean;
+  /** True for the one entry that decided the assignment: the first that matched. */
+  readonly assigned: boolean;
+  readonly criteria: CriterionResult[];
+}
+
+export interface OrderedAssignment {
+  /** The assigned segment, or null (dormant sub-segment of a user who is not dormant). */
+  readonly segment: string | null;
+  /** Every candidate in the order they are tried, matched or not. */
+  readonly checked: SegmentCheck[];
 }
 
 export interface UserExplanation {
   readonly userId: string;
   readonly asOf: string;
   readonly scores: ModelExplanation[];
-  readonly behavioralSegment: {
-    readonly segment: string;
-    readonly checked: { segment: string; matched: boolean; criteria: CriterionResult[] }[];
-  };
+  readonly behavioralSegment: OrderedAssignment & { readonly segment: string };
+  readonly lifecycle: OrderedAssignment & { readonly stage: string };
+  readonly dormancy: OrderedAssignment & { readonly thresholdDays: number; readonly inactiveDays: number | null };
   readonly atRisk: { readonly atRisk: boolean; readonly signals: { id: string; label: string; fired: boolean | null }[] };
   readonly rfm: { r: number; f: number; m: number | null; code: string; segment: string; plan: string | null };
   /** Key activity measurements as of the boundary. */
@@ -73,8 +99,8 @@ export async function explainUsers(ws: Workspace, userIds: readonly string[]): P
   const byId = new Map(fetched.map((row) => [String(row.user_id), row]));
   return userIds.map((id) => {
     const row = byId.get(id);
-    if (!row) throw new UserInputError(`Unknown user id "${id}": it is in neither the events nor the users table.`);
-    return explainRow(row, run, [settings.models.engagement, settings.models.churn_risk], available);
+    if (!row) throw new UserInputError(`Unknown user id "${id}": it is in neither the events nor the users table. Check the id, or list users with find_users.`);
+    return explainRow(row, run, settings, available);
   });
 }
 
@@ -119,21 +145,55 @@ function explainComponent(
       band,
     } satisfies ComponentExplanation;
   }
+  if (component.kind === 'milestone') {
+    const done = points !== null && points > 0;
+    return {
+      ...base,
+      points,
+      missing: false,
+      raw: numberOrNull(row[columns.raw(model, component)]),
+      unit: 'milestone completed (1) or not (0)',
+      band: done ? 'completed' : 'not completed',
+      events: component.events,
+    } satisfies ComponentExplanation;
+  }
   const fired = (row[columns.signals(model, component)] as string[] | null) ?? [];
   const labels = component.signals.filter((signal) => fired.includes(signal.metric)).map((signal) => signal.label);
   return { ...base, points, missing: false, signalsFired: labels } satisfies ComponentExplanation;
 }
 
+/** Evaluates one criterion on a stored row with the same rules as criterionSql (NULL never holds). */
 function checkCriterion(criterion: Criterion, row: Row, available: ReadonlySet<Input>): CriterionResult {
   const raw = row[criterion.metric];
-  const value = typeof raw === 'number' || typeof raw === 'string' ? raw : null;
-  if (criterion.requires && !available.has(criterion.requires)) {
-    return { criterion: criterion.label, value, met: true, skipped: `skipped: ${criterion.requires} is not available` };
+  const value = typeof raw === 'number' || typeof raw === 'string' || typeof raw === 'boolean' ? raw : null;
+  if (isSkipped(criterion, available)) {
+    const met = criterion.metWhenSkipped !== false;
+    return {
+      criterion: criterion.label,
+      value: null,
+      met,
+      skipped: `skipped because ${criterion.requires} is not available, so it counts as ${met ? 'met' : 'not met'}`,
+    };
   }
   if (criterion.op === 'is_null') return { criterion: criterion.label, value, met: raw === null || raw === undefined };
+  if (criterion.op === 'is_true') return { criterion: criterion.label, value, met: raw === true };
   const n = numberOrNull(raw);
-  const met = n !== null && (criterion.op === '>=' ? n >= (criterion.value ?? 0) : n < (criterion.value ?? 0));
-  return { criterion: criterion.label, value: n, met };
+  const limit = criterion.value ?? 0;
+  const compare = { '>=': (a: number) => a >= limit, '>': (a: number) => a > limit, '<': (a: number) => a < limit, '<=': (a: number) => a <= limit };
+  const met = n !== null && compare[criterion.op](n);
+  return { criterion: criterion.label, value: n === null ? null : round(n, 3), met };
+}
+
+function checkSegments(segments: OrderedSegments, row: Row, available: ReadonlySet<Input>): SegmentCheck[] {
+  let decided = false;
+  return segments.map((candidate) => {
+    const criteria = candidate.criteria.map((criterion) => checkCriterion(criterion, row, available));
+    const matched =
+      criteria.length === 0 || (candidate.match === 'all' ? criteria.every((c) => c.met) : criteria.some((c) => c.met));
+    const assigned = matched && !decided;
+    decided ||= matched;
+    return { segment: candidate.id, matched, assigned, criteria };
+  });
 }
 
 function round(value: number | null, digits = 2): number | null {
@@ -142,8 +202,8 @@ function round(value: number | null, digits = 2): number | null {
   return Math.round(value * factor) / factor;
 }
 
-export function explainRow(row: Row, run: ScoringRun, models: Model[], available: ReadonlySet<Input>): UserExplanation {
-  const scores = models.map((model) => ({
+export function explainRow(row: Row, run: ScoringRun, settings: Settings, available: ReadonlySet<Input>): UserExplanation {
+  const scores = orderedModels(settings).map((model) => ({
     model: model.id,
     label: model.label,
     score: numberOrNull(row[columns.total(model)]),
@@ -156,15 +216,9 @@ export function explainRow(row: Row, run: ScoringRun, models: Model[], available
   }));
 
   const segment = String(row.behavioral_segment);
-  const checked: UserExplanation['behavioralSegment']['checked'] = [];
-  for (const candidate of BEHAVIORAL_SEGMENTS) {
-    const criteria = candidate.criteria.map((criterion) => checkCriterion(criterion, row, available));
-    const matched =
-      criteria.length === 0 ||
-      (candidate.match === 'all' ? criteria.every((c) => c.met) : criteria.some((c) => c.met));
-    checked.push({ segment: candidate.id, matched, criteria });
-    if (candidate.id === segment) break;
-  }
+  const checked = checkSegments(BEHAVIORAL_SEGMENTS, row, available);
+  const stage = String(row.lifecycle_stage);
+  const dormantSegment = (row.dormant_subsegment as string | null) ?? null;
 
   const firedSignals = (row.at_risk_signals as string[] | null) ?? [];
   const signals = AT_RISK_SIGNALS.map((signal) => ({
@@ -182,23 +236,20 @@ export function explainRow(row: Row, run: ScoringRun, models: Model[], available
     plan: (row.plan as string | null) ?? null,
   };
 
-  const reasons: string[] = [];
-  const matchedSegment = checked[checked.length - 1];
-  const met = matchedSegment?.criteria.filter((c) => c.met && !c.skipped).map((c) => c.criterion) ?? [];
-  reasons.push(`${segment}${met.length > 0 ? `: ${met.join('; ')}` : ''}`);
-  if (firedSignals.length > 0) {
-    reasons.push(`at-risk signals (${firedSignals.length} of 4, at risk from 2): ${firedSignals.join(', ')}`);
-  }
-  for (const score of scores) {
-    if (score.score !== null) reasons.push(`${score.label.toLowerCase()} ${score.score} (${score.tier})`);
-  }
-  reasons.push(`days since last active: ${row.days_since_last_active ?? 'never active'}`);
+  const reasons = ((row.reasons as string[] | null) ?? []).map(String);
 
   return {
     userId: String(row.user_id),
     asOf: run.asOf,
     scores,
     behavioralSegment: { segment, checked },
+    lifecycle: { segment: stage, stage, checked: checkSegments(lifecycleStages(settings), row, available) },
+    dormancy: {
+      segment: dormantSegment,
+      thresholdDays: Number(row.dormant_threshold_days),
+      inactiveDays: numberOrNull(row.inactive_days),
+      checked: checkSegments(dormantSubsegments(settings), row, available),
+    },
     atRisk: { atRisk: row.at_risk === true, signals },
     rfm,
     activity: {

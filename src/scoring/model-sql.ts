@@ -1,4 +1,4 @@
-import type { BandComponent, Component, Input, Model, SignalComponent } from './config.js';
+import type { BandComponent, Component, Input, MilestoneComponent, Model, SignalComponent } from './config.js';
 import { quoteIdent, quoteLiteral } from '../workspace/index.js';
 
 /** Column names a model writes to `user_scores`, shared by the SQL and the explanations. */
@@ -49,6 +49,16 @@ function signalColumns(model: Model, component: SignalComponent): string[] {
   ];
 }
 
+/** A milestone's raw value is 1 when any of its events happened before the boundary, else 0. */
+function milestoneColumns(model: Model, component: MilestoneComponent): string[] {
+  const events = component.events.map((event) => quoteLiteral(event)).join(', ');
+  const done = `list_has_any(m.milestone_events, [${events}]::VARCHAR[])`;
+  return [
+    `${done}::INTEGER AS ${quoteIdent(columns.raw(model, component))}`,
+    `CASE WHEN ${done} THEN ${component.max} ELSE 0 END AS ${quoteIdent(columns.points(model, component))}`,
+  ];
+}
+
 function missingColumns(model: Model, component: Component): string[] {
   const nulls =
     component.kind === 'bands'
@@ -56,7 +66,9 @@ function missingColumns(model: Model, component: Component): string[] {
           `NULL::DOUBLE AS ${quoteIdent(columns.raw(model, component))}`,
           `NULL::INTEGER AS ${quoteIdent(columns.band(model, component))}`,
         ]
-      : [`NULL::VARCHAR[] AS ${quoteIdent(columns.signals(model, component))}`];
+      : component.kind === 'signals'
+        ? [`NULL::VARCHAR[] AS ${quoteIdent(columns.signals(model, component))}`]
+        : [`NULL::INTEGER AS ${quoteIdent(columns.raw(model, component))}`];
   return [...nulls, `NULL::INTEGER AS ${quoteIdent(columns.points(model, component))}`];
 }
 
@@ -67,7 +79,9 @@ function missingColumns(model: Model, component: Component): string[] {
 export function modelComponentColumns(model: Model, available: ReadonlySet<Input>): string[] {
   return model.components.flatMap((component) => {
     if (!isComponentAvailable(component, available)) return missingColumns(model, component);
-    return component.kind === 'bands' ? bandColumns(model, component) : signalColumns(model, component);
+    if (component.kind === 'bands') return bandColumns(model, component);
+    if (component.kind === 'signals') return signalColumns(model, component);
+    return milestoneColumns(model, component);
   });
 }
 

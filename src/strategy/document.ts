@@ -49,6 +49,7 @@ function describeBands(model: Model, index: number): string {
   if (component.kind === 'signals') {
     return component.signals.map((signal) => `${signal.label}: ${signal.points}`).join('; ');
   }
+  if (component.kind === 'milestone') return `${component.events.join(' or ')}: ${component.max}`;
   return [...component.bands]
     .reverse()
     .map((band) => `${band.label}: ${band.points}`)

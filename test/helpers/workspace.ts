@@ -42,3 +42,45 @@ export async function createUsers(
     ]);
   }
 }
+
+/** Inserts billing rows (creating the canonical table when needed). */
+export async function insertBilling(
+  ws: Workspace,
+  rows: readonly { user: string; ts: string; kind: string; amount?: number | null; plan?: string | null }[],
+): Promise<void> {
+  await ws.run(`CREATE TABLE IF NOT EXISTS billing (user_id VARCHAR, account_id VARCHAR, ts TIMESTAMP NOT NULL,
+    kind VARCHAR NOT NULL, amount DOUBLE, plan VARCHAR, properties JSON)`);
+  for (const row of rows) {
+    await ws.run('INSERT INTO billing (user_id, ts, kind, amount, plan) VALUES ($1, CAST($2 AS TIMESTAMP), $3, $4, $5)', [
+      row.user,
+      row.ts,
+      row.kind,
+      row.amount ?? null,
+      row.plan ?? null,
+    ]);
+  }
+}
+
+/** Inserts one session per listed day: the given events at the given UTC times (HH:MM) of that day. */
+export async function insertDailySessions(
+  ws: Workspace,
+  user: string,
+  days: readonly string[],
+  steps: readonly { at: string; event: string }[],
+): Promise<void> {
+  const rows: EventRow[] = [];
+  for (const day of days) for (const step of steps) rows.push({ user, event: step.event, ts: `${day} ${step.at}:00` });
+  await insertEvents(ws, rows);
+}
+
+/** Lists the calendar days from `first` to `last`, both included (YYYY-MM-DD). */
+export function dayRange(first: string, last: string): string[] {
+  const days: string[] = [];
+  const current = new Date(`${first}T00:00:00Z`);
+  const end = new Date(`${last}T00:00:00Z`);
+  while (current <= end) {
+    days.push(current.toISOString().slice(0, 10));
+    current.setUTCDate(current.getUTCDate() + 1);
+  }
+  return days;
+}
