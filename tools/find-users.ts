@@ -25,7 +25,7 @@ export const findUsersTool = defineTool({
   name: 'find_users',
   title: 'Find users',
   description:
-    'List scored users by behavioural segment, tier, RFM segment, the at-risk flag, a rule segment by name or an ' +
+    'List scored users by behavioural segment, lifecycle stage, dormant sub-segment, score tier, RFM segment, the at-risk flag, a rule segment by name or an ' +
     'inline rule condition, ordered (default: highest churn ' +
     'risk first) and paged, each with the reasons it is in the list. Use it for "who is at risk, and why?". ' +
     `Returns at most ${FIND_MAX_LIMIT} users per call (default ${FIND_DEFAULT_LIMIT}) plus the total and a cursor for the next page. ` +
@@ -39,6 +39,16 @@ export const findUsersTool = defineTool({
     engagementTier: z.string().optional().describe('highly_engaged, engaged, moderate, low or disengaged.'),
     churnRiskTier: z.string().optional().describe('high, moderate, low or healthy.'),
     rfmSegment: z.string().optional().describe('RFM segment name, e.g. champions or lost.'),
+    lifecycleStage: z
+      .string()
+      .optional()
+      .describe('Lifecycle stage: new, activated, engaged, power, at_risk or churned.'),
+    dormantSubsegment: z
+      .string()
+      .optional()
+      .describe('Dormant sub-segment: lapsed_after_activation, never_activated or churned_after_paying.'),
+    activationTier: z.string().optional().describe('Activation tier, e.g. fully_activated or not_activated.'),
+    expansionTier: z.string().optional().describe('Expansion-readiness tier, e.g. high or not_ready.'),
     atRisk: z.boolean().optional().describe('true: only users with two or more at-risk signals.'),
     segmentName: z
       .string()
@@ -75,6 +85,10 @@ export const findUsersTool = defineTool({
       engagementTier: args.engagementTier,
       churnRiskTier: args.churnRiskTier,
       rfmSegment: args.rfmSegment,
+      lifecycleStage: args.lifecycleStage,
+      dormantSubsegment: args.dormantSubsegment,
+      activationTier: args.activationTier,
+      expansionTier: args.expansionTier,
       atRisk: args.atRisk,
       memberQuery: await segmentMemberQuery(ws, { segmentName: args.segmentName, condition: args.condition }),
       orderBy: args.orderBy,

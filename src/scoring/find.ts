@@ -23,6 +23,10 @@ export interface UserFilter {
   readonly engagementTier?: string;
   readonly churnRiskTier?: string;
   readonly rfmSegment?: string;
+  readonly lifecycleStage?: string;
+  readonly dormantSubsegment?: string;
+  readonly activationTier?: string;
+  readonly expansionTier?: string;
   readonly atRisk?: boolean;
   /** Extra member set: SQL that selects `user_id` with its own parameters (from a compiled segment rule). */
   readonly memberQuery?: { readonly sql: string; readonly params: Record<string, unknown> };
@@ -61,6 +65,10 @@ const FILTER_COLUMNS: Record<Exclude<keyof UserFilter, 'memberQuery' | 'atRisk'>
   engagementTier: 'engagement_tier',
   churnRiskTier: 'churn_risk_tier',
   rfmSegment: 'rfm_segment',
+  lifecycleStage: 'lifecycle_stage',
+  dormantSubsegment: 'dormant_subsegment',
+  activationTier: 'activation_tier',
+  expansionTier: 'expansion_tier',
 };
 
 function filterKey(request: FindRequest): string {

@@ -1,5 +1,6 @@
 import { loadDiagnosticAnswers } from '../diagnostics/index.js';
 import { BEHAVIORAL_SEGMENTS, AT_RISK_SIGNALS, findUsers, loadSettings, type ScoringRun } from '../scoring/index.js';
+import { orderedModels } from '../scoring/settings.js';
 import type { Model } from '../scoring/config.js';
 import { UserInputError, type Workspace } from '../workspace/index.js';
 import { SEGMENT_PLAYS } from './playbook.js';
@@ -36,6 +37,8 @@ export interface StrategyDocument {
     tiers: { name: string; range: string; count: number; share: string }[];
   }[];
   readonly rfm: { segment: string; count: number; share: string }[];
+  readonly lifecycle: { stage: string; count: number; share: string }[];
+  readonly dormant: { subsegment: string; count: number; share: string }[];
   readonly playbook: { touchpoint: string; cells: string[] }[];
   readonly playbookSegments: string[];
 }
@@ -122,7 +125,7 @@ export async function buildStrategyDocument(ws: Workspace): Promise<StrategyDocu
   const examples = atRiskCount > 0 ? await findUsers(ws, { atRisk: true, orderBy: 'churn_risk_score', limit: 5 }) : undefined;
 
   const models: StrategyDocument['models'] = [];
-  for (const model of [settings.models.engagement, settings.models.churn_risk]) {
+  for (const model of orderedModels(settings)) {
     const missing = new Set(run.models[model.id]?.missingComponents ?? []);
     const tierCounts = await ws.query<{ tier: string; n: number }>(
       `SELECT ${model.id}_tier AS tier, count(*) AS n FROM user_scores GROUP BY 1`,
@@ -148,6 +151,13 @@ export async function buildStrategyDocument(ws: Workspace): Promise<StrategyDocu
 
   const rfmRows = await ws.query<{ segment: string; n: number }>(
     'SELECT rfm_segment AS segment, count(*) AS n FROM user_scores GROUP BY 1 ORDER BY n DESC',
+  );
+
+  const lifecycleRows = await ws.query<{ stage: string; n: number }>(
+    'SELECT lifecycle_stage AS stage, count(*) AS n FROM user_scores GROUP BY 1 ORDER BY n DESC',
+  );
+  const dormantRows = await ws.query<{ subsegment: string; n: number }>(
+    'SELECT dormant_subsegment AS subsegment, count(*) AS n FROM user_scores WHERE dormant_subsegment IS NOT NULL GROUP BY 1 ORDER BY n DESC',
   );
 
   const largest = [...segments].filter((s) => s.size > 0).sort((a, b) => b.size - a.size).slice(0, 3);
@@ -183,6 +193,8 @@ export async function buildStrategyDocument(ws: Workspace): Promise<StrategyDocu
     },
     models,
     rfm: rfmRows.map((row) => ({ segment: row.segment, count: row.n, share: percent(row.n, totalUsers) })),
+    lifecycle: lifecycleRows.map((row) => ({ stage: row.stage, count: row.n, share: percent(row.n, totalUsers) })),
+    dormant: dormantRows.map((row) => ({ subsegment: row.subsegment, count: row.n, share: percent(row.n, totalUsers) })),
     playbookSegments: largest.map((s) => s.name),
     playbook: touchpoints.map(([touchpoint, key]) => ({
       touchpoint,
