@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadData, type LoadReport, type LoadRequest, type TableName } from './ingest/index.js';
 import { computeScores, updateSettings, type ScoringRun } from './scoring/index.js';
+import { evaluateSegments, type EvaluationResult } from './segments/index.js';
+import { readRuleFile, saveRuleFile } from './segments/rule-files.js';
 import { renderStrategy } from './strategy/index.js';
 import { quoteLiteral, type ProgressReporter, type Workspace } from './workspace/index.js';
 
@@ -11,6 +13,8 @@ export interface AnalyzeRequest {
   readonly loadOptions?: Partial<Record<TableName, Omit<LoadRequest, 'table' | 'path'>>>;
   readonly asOf?: string;
   readonly settings?: unknown;
+  /** Rule files whose segments are saved, evaluated and written to segments.csv. */
+  readonly ruleFiles?: readonly string[];
   readonly outDir: string;
 }
 
@@ -19,6 +23,8 @@ export interface AnalyzeResult {
   readonly run: ScoringRun;
   readonly strategyPath: string;
   readonly usersCsvPath: string;
+  readonly segmentsCsvPath: string;
+  readonly segments: EvaluationResult;
 }
 
 /** Columns of users.csv, in order; the same values find_users and explain_user return. */
@@ -68,6 +74,8 @@ const LOAD_ORDER: TableName[] = ['users', 'events', 'billing', 'support', 'nps']
  */
 export async function analyze(ws: Workspace, request: AnalyzeRequest, reporter: ProgressReporter): Promise<AnalyzeResult> {
   if (request.settings !== undefined) await updateSettings(ws, request.settings);
+  // Syntax and names are checked before any data is loaded, so a typo fails fast.
+  for (const file of request.ruleFiles ?? []) readRuleFile(file);
   const loads: LoadReport[] = [];
   for (const table of LOAD_ORDER) {
     const file = request.files[table];
@@ -75,8 +83,11 @@ export async function analyze(ws: Workspace, request: AnalyzeRequest, reporter: 
     reporter.report({ progress: loads.length, message: `loading ${table} from ${file}` });
     loads.push(await loadData(ws, { ...request.loadOptions?.[table], table, path: file }, reporter));
   }
+  for (const file of request.ruleFiles ?? []) await saveRuleFile(ws, file);
   reporter.report({ progress: loads.length, message: 'scoring' });
   const run = await computeScores(ws, { asOf: request.asOf }, reporter);
+  reporter.report({ progress: loads.length + 1, message: 'evaluating segments' });
+  const segments = await evaluateSegments(ws);
 
   mkdirSync(request.outDir, { recursive: true });
   const { markdown } = await renderStrategy(ws);
@@ -84,7 +95,23 @@ export async function analyze(ws: Workspace, request: AnalyzeRequest, reporter: 
   writeFileSync(strategyPath, markdown);
   const usersCsvPath = path.resolve(request.outDir, 'users.csv');
   await exportUsersCsv(ws, usersCsvPath);
-  return { loads, run, strategyPath, usersCsvPath };
+  const segmentsCsvPath = path.resolve(request.outDir, 'segments.csv');
+  writeFileSync(segmentsCsvPath, segmentsCsv(segments));
+  return { loads, run, strategyPath, usersCsvPath, segmentsCsvPath, segments };
+}
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One row per built-in or saved rule segment: its size at the as-of day, share, and any warning or error. */
+function segmentsCsv(result: EvaluationResult): string {
+  const header = 'segment,kind,size,share,warning,error';
+  const rows = result.segments.map((segment) =>
+    [segment.name, segment.kind, segment.size, segment.share, segment.warning, segment.error].map(csvCell).join(','),
+  );
+  return `${[header, ...rows].join('\n')}\n`;
 }
 
 /** Writes one row per scored user to a CSV file with the columns of {@link USERS_CSV_COLUMNS}. */

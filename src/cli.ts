@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { analyze } from './analyze.js';
 import type { TableName } from './ingest/index.js';
+import { readRuleFile } from './segments/rule-files.js';
 import { SERVE_OPTIONS_HELP, serve } from './serve.js';
 import { UserInputError, Workspace } from './workspace/index.js';
 
@@ -12,7 +13,9 @@ Usage:
   segmentation-mcp                         serve MCP over stdio (same as "serve")
   segmentation-mcp serve [options]         serve MCP over stdio, or Streamable HTTP with --http
   segmentation-mcp analyze --events FILE --out DIR [options]
-                                           load, score and write DIR/strategy.md and DIR/users.csv
+                                           load, score and write DIR/strategy.md, DIR/users.csv
+                                           and DIR/segments.csv
+  segmentation-mcp check-rules FILE...     parse and check segment rule files, print every error
   segmentation-mcp demo [--out DIR]        run the consultative flow on the bundled fixture
   segmentation-mcp backtest --events FILE --as-of D --observe-until D2 [options]
                                            score as of D and measure who churned by D2 (AUC, lift)
@@ -29,6 +32,7 @@ Options for analyze:
   --timestamp-format F strptime format or epoch_s / epoch_ms for the events timestamps
   --time-zone ZONE     IANA zone for calendar days (default UTC)
   --config FILE        JSON settings (bands, tiers, events, plans) merged over the defaults
+  --rules FILE         segment rule file to save and evaluate (repeatable); sizes go to segments.csv
   --workspace PATH     keep the workspace in this file (default: in memory)
 `;
 
@@ -65,6 +69,7 @@ async function runAnalyze(args: string[]): Promise<void> {
       'timestamp-format': { type: 'string' },
       'time-zone': { type: 'string' },
       config: { type: 'string' },
+      rules: { type: 'string', multiple: true },
       workspace: { type: 'string' },
     },
     strict: true,
@@ -100,6 +105,7 @@ async function runAnalyze(args: string[]): Promise<void> {
         loadOptions,
         asOf: values['as-of'],
         settings,
+        ruleFiles: values.rules ?? [],
         outDir: values.out,
       },
       { report: ({ message }) => message && process.stderr.write(`… ${message}\n`) },
@@ -109,10 +115,32 @@ async function runAnalyze(args: string[]): Promise<void> {
       process.stderr.write(`${load.table}: ${load.rowsLoaded} rows loaded${rejected}\n`);
     }
     process.stderr.write(`Scored ${result.run.users} users as of ${result.run.asOf}.\n`);
-    process.stdout.write(`${result.strategyPath}\n${result.usersCsvPath}\n`);
+    const saved = result.segments.segments.filter((segment) => segment.kind === 'saved');
+    for (const segment of saved) {
+      const note = segment.error ? ` (error: ${segment.error})` : segment.warning ? ` (${segment.warning})` : '';
+      process.stderr.write(`segment "${segment.name}": ${segment.size} users${note}\n`);
+    }
+    process.stdout.write(`${result.strategyPath}\n${result.usersCsvPath}\n${result.segmentsCsvPath}\n`);
   } finally {
     ws.close();
   }
+}
+
+/** Parses and checks rule files without a workspace; event names are not checked because no data is loaded. */
+function checkRuleFiles(files: string[]): number {
+  if (files.length === 0) throw new UserInputError('Missing FILE: check-rules takes one or more segment rule files.');
+  let failed = 0;
+  for (const file of files) {
+    try {
+      const segments = readRuleFile(file);
+      process.stdout.write(`${file}: ${segments.length} segment(s) OK: ${segments.map((s) => s.name.value).join(', ')}\n`);
+    } catch (error) {
+      if (!(error instanceof UserInputError)) throw error;
+      failed++;
+      process.stderr.write(`${error.message}\n`);
+    }
+  }
+  return failed > 0 ? 2 : 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -129,6 +157,9 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'analyze') {
       await runAnalyze(rest);
       return 0;
+    }
+    if (command === 'check-rules') {
+      return checkRuleFiles(rest);
     }
     if (command === 'backtest') {
       const { runBacktest } = await import('./backtest-cli.js');
