@@ -1,9 +1,14 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { TOOLS } from '../tools/index.js';
-import type { ToolDefinition, ToolExtra } from '../tools/tool.js';
+import type { AnyToolDefinition, ToolExtra } from '../tools/tool.js';
 import type { ServerContext } from './context.js';
+import { parseArguments } from './mcp/arguments.js';
+import { MAX_RESULT_BYTES, fitResult, truncationSchema } from './mcp/limits.js';
+import { registerPrompts } from './mcp/prompts.js';
+import { registerResources } from './mcp/resources.js';
+import { toolJsonSchema } from './mcp/schemas.js';
 import { CancelledError, UserInputError, log, type ProgressReporter } from './workspace/index.js';
 
 export const SERVER_NAME = 'segmentation-mcp';
@@ -14,6 +19,8 @@ const INSTRUCTIONS = [
   'Typical flow: get_diagnostic_questions, load_data (events first, then users, billing, support),',
   'describe_data, compute_scores, find_users (e.g. atRisk: true), explain_user, render_strategy.',
   'Every number comes from the server; do not compute over rows yourself.',
+  `Answers stay under ${MAX_RESULT_BYTES / 1000} kB of JSON: lists are paged with limit and cursor, and export_segment writes a whole list to a file.`,
+  'Resources: segmentation://methodology, segmentation://workspace/schema, segmentation://segments/{name}, segmentation://templates/{name}.',
 ].join(' ');
 
 /** Builds a progress reporter that forwards to MCP progress notifications when the request carries a token. */
@@ -37,25 +44,27 @@ function errorResult(message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: message }] };
 }
 
-/** Runs a tool handler and turns its outcome into a CallToolResult; input errors become `isError` results. */
-async function runTool(
-  tool: ToolDefinition<z.ZodRawShape, z.ZodRawShape>,
-  context: ServerContext,
-  args: Record<string, unknown>,
-  extra: ToolExtra,
-): Promise<CallToolResult> {
+/**
+ * Runs a tool handler and turns its outcome into a CallToolResult: it checks the
+ * arguments, serializes the handler with other workspace work when the tool sets `exclusive`,
+ * and cuts the answer to {@link MAX_RESULT_BYTES}. Input errors and cancellations become
+ * `isError` results; any other error is logged and reported without its stack.
+ */
+async function runTool(tool: AnyToolDefinition, context: ServerContext, args: unknown, extra: ToolExtra): Promise<CallToolResult> {
   const started = Date.now();
   try {
-    const output = await tool.handler(context, args as never, progressFor(extra));
+    const parsed = parseArguments(tool.name, tool.inputSchema, args);
+    const call = () => tool.handler(context, parsed as never, progressFor(extra));
+    const output = tool.exclusive ? await context.ws.exclusive(call) : await call();
     log.info('tool call finished', { tool: tool.name, ms: Date.now() - started });
     const links = (output.links ?? []).map((link) => ({ type: 'resource_link' as const, ...link }));
-    return {
+    return fitResult({
       content: [{ type: 'text', text: output.summary }, ...links],
       structuredContent: output.structured as Record<string, unknown>,
-    };
+    });
   } catch (error) {
     if (error instanceof UserInputError || error instanceof CancelledError) {
-      log.info('tool call rejected', { tool: tool.name, reason: error.name });
+      log.info('tool call rejected', { tool: tool.name, reason: error.name, message: error.message });
       return errorResult(error.message);
     }
     log.error('tool call failed', { tool: tool.name, error: String(error), stack: (error as Error).stack });
@@ -66,24 +75,53 @@ async function runTool(
   }
 }
 
-/** Creates the MCP server with every tool registered. It has no side effects until connected to a transport. */
+/** The output shape registered for a tool: its own fields plus the `truncation` entry runTool adds when it cuts a result. */
+function registeredOutputShape(tool: AnyToolDefinition): z.ZodRawShape {
+  return { ...tool.outputSchema, truncation: truncationSchema.optional() };
+}
+
+/** Builds the `tools/list` entry of a tool, with JSON Schema 2020-12 schemas that carry no `$schema` keyword. */
+function listedTool(tool: AnyToolDefinition): Tool {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: toolJsonSchema(tool.inputSchema, 'input'),
+    outputSchema: toolJsonSchema(registeredOutputShape(tool), 'output'),
+    annotations: { title: tool.title, ...tool.annotations },
+  };
+}
+
+/**
+ * Creates the MCP server with every tool, resource and prompt registered. It has no side
+ * effects until connected to a transport.
+ */
 export function createServer(context: ServerContext): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
   );
-  for (const tool of TOOLS as unknown as ToolDefinition<z.ZodRawShape, z.ZodRawShape>[]) {
+  const tools = TOOLS as unknown as AnyToolDefinition[];
+  for (const tool of tools) {
     server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
+        // runTool checks the arguments itself, so that its errors name the value and the fix.
+        inputSchema: z.looseObject({}),
+        outputSchema: registeredOutputShape(tool),
         annotations: { title: tool.title, ...tool.annotations },
       },
       (args: Record<string, unknown>, extra: ToolExtra) => runTool(tool, context, args, extra),
     );
   }
+  // registerTool installed the SDK's tools/list handler, which lists draft-07 schemas;
+  // this one replaces it and lists the same tools with 2020-12 schemas.
+  const listing = tools.map(listedTool);
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+
+  registerResources(server, context);
+  registerPrompts(server);
   return server;
 }

@@ -335,11 +335,9 @@ describe('rejections and duplicates', () => {
     expect(report.rowsLoaded).toBe(2);
   });
 
-  it('every row rejected loads an empty table', async () => {
+  it('every row rejected is an error', async () => {
     const file = write('all-bad.csv', csv(['user_id,event,timestamp', ',e,2024-01-01']));
-    const report = await loadData(ws, { table: 'events', path: file });
-    expect(report.rowsLoaded).toBe(0);
-    expect(report.dateRange).toBeNull();
+    await expectUserError({ table: 'events', path: file }, /None of the 1 rows .*all-bad\.csv.*1 empty user id.*unchanged/);
   });
 });
 

@@ -1,5 +1,8 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { UserInputError, type Workspace } from '../workspace/index.js';
 
 export type SourceFormat = 'csv' | 'parquet' | 'json' | 'ndjson';
@@ -111,6 +114,24 @@ export function checkFileContents(file: string, format: SourceFormat): void {
     new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
   } catch {
     throw new UserInputError(`The file ${file} is not valid UTF-8 text. Convert it to UTF-8 and load it again.`);
+  }
+}
+
+/**
+ * Decompresses a `.gz` file to nowhere and raises a UserInputError when the stream is cut
+ * short or corrupt. DuckDB 1.5 reads the rows before the cut and reports no error, so a
+ * truncated download would otherwise load as a smaller file.
+ */
+export async function checkGzipComplete(file: string, signal?: AbortSignal): Promise<void> {
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  try {
+    await pipeline(createReadStream(file), createGunzip(), discard, { signal });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new UserInputError(
+      `The file ${file} is not a complete gzip stream (${(error as Error).message}); it is probably truncated. ` +
+        'Download or compress it again, then load it.',
+    );
   }
 }
 

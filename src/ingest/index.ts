@@ -1,6 +1,6 @@
 import { CancelledError, log, noProgress, quoteLiteral, UserInputError, type ProgressReporter, type Workspace } from '../workspace/index.js';
 import { detectVendorShape, resolveMapping, TABLE_FIELDS, TABLE_NAMES, type MappingEntry, type TableName, type VendorShape } from './columns.js';
-import { checkFileContents, detectFormat, resolveFiles, type SourceFormat } from './files.js';
+import { checkFileContents, checkGzipComplete, detectFormat, isGzip, resolveFiles, type SourceFormat } from './files.js';
 import { describeTable, firstLine, flattenPropertiesStruct, probeColumns, RAW_TABLE, readRaw, type ReadOptions, type SourceColumn } from './read.js';
 import { createTableSql, DUPLICATE_KEYS, storedColumns } from './schema.js';
 import { FINAL_TABLE, finalSql, STAGE_TABLE, stageSql, unmappedColumns, type StagePlan } from './stage.js';
@@ -82,6 +82,7 @@ export async function loadData(ws: Workspace, request: LoadRequest, reporter: Pr
       files = await resolveFiles(ws, request.path);
       const format = detectFormat(files, request.format);
       for (const file of files) checkFileContents(file, format);
+      for (const file of files.filter(isGzip)) await checkGzipComplete(file, reporter.signal);
       const report = await runLoad(ws, request, files, format, reporter);
       log.info('data loaded', { table: request.table, files: files.length, rows: report.rowsLoaded });
       return report;
@@ -198,6 +199,7 @@ async function runLoad(
   );
   const accepted = counts?.accepted ?? 0;
   const rowsLoaded = counts?.loaded ?? 0;
+  if (accepted === 0) throw allRowsRejected(fileLabel, table, rowsRead, rejections, warnings);
   await addStageWarnings(ws, table, vendor, warnings);
 
   const timeColumn = table === 'users' ? 'signup_at' : 'ts';
@@ -236,6 +238,22 @@ async function runLoad(
   });
   reporter.report({ progress: STAGES, total: STAGES, message: 'done' });
   return report;
+}
+
+/** Raised before anything is written, so that a file whose every row is invalid cannot empty the table. */
+function allRowsRejected(
+  fileLabel: string,
+  table: TableName,
+  rowsRead: number,
+  rejections: readonly { reason: string; count: number }[],
+  warnings: readonly string[],
+): UserInputError {
+  const reasons = rejections.map((r) => `${r.count} ${r.reason}`).join('; ');
+  const examples = warnings.filter((warning) => warning.startsWith('Rejected')).join(' ');
+  return new UserInputError(
+    `None of the ${rowsRead} rows of ${fileLabel} can be loaded into ${table}: ${reasons}.${examples ? ` ${examples}` : ''} ` +
+      `The ${table} table is unchanged. Fix these values in the file, or check the mapping and timestampFormat.`,
+  );
 }
 
 function noRows(fileLabel: string): UserInputError {

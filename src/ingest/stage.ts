@@ -127,6 +127,9 @@ function rejectionCases(plan: StagePlan): { when: string; reason: string; sample
   if (plan.table === 'billing') {
     cases.push({ when: 'kind_raw IS NULL', reason: 'empty billing kind', sample: 'NULL' });
     cases.push({ when: 'kind IS NULL', reason: 'unknown billing kind', sample: 'kind_raw' });
+    cases.push({ when: 'amount IS NOT NULL AND NOT isfinite(amount)', reason: 'amount is not a finite number', sample: 'CAST(amount AS VARCHAR)' });
+    // A refund is recorded with kind refund; a payment below zero is a sign error in the export.
+    cases.push({ when: "kind = 'payment' AND amount < 0", reason: 'negative payment amount', sample: 'CAST(amount AS VARCHAR)' });
   }
   if (plan.table === 'nps') {
     cases.push({ when: 'score IS NULL OR score NOT BETWEEN 0 AND 10', reason: 'score not between 0 and 10', sample: 'score_raw' });
