@@ -326,6 +326,16 @@ describe('diagnostic answers', () => {
     expect(markdown).toContain('Our CRM export is not loaded yet');
   });
 
+  test('render_strategy shows the team context answers', async () => {
+    await harness.call('save_diagnostic_answers', {
+      answers: { activation_channels: 'Customer.io emails and in-app banners', churn_signals: 'Stripe dunning events' },
+    });
+    const rendered = await harness.call('render_strategy');
+    const markdown = (rendered.structuredContent as { markdown: string }).markdown;
+    expect(markdown).toContain('Channels to act on segments: Customer.io emails and in-app banners');
+    expect(markdown).toContain('Churn signals available: Stripe dunning events');
+  });
+
   test('empty answer keeps the earlier one', async () => {
     await harness.call('save_diagnostic_answers', { answers: { decisions: 'Keep this goal' } });
     const result = await harness.call('save_diagnostic_answers', { answers: { decisions: '  ' } });

@@ -14,6 +14,8 @@ export interface StrategyDocument {
   readonly timeZone: string;
   readonly totalUsers: number;
   readonly goals: { primary: string; questions: string[]; stated: boolean };
+  /** The team's own statements from the diagnostic questions, shown where they inform the plan. */
+  readonly context: { label: string; answer: string }[];
   readonly sources: { table: string; rows: number; from: string | null; to: string | null }[];
   readonly gaps: string[];
   readonly segments: {
@@ -182,6 +184,15 @@ export async function buildStrategyDocument(ws: Workspace): Promise<StrategyDocu
       ],
       stated: answers.decisions !== undefined,
     },
+    context: [
+      ['Channels to act on segments', answers.activation_channels],
+      ['Existing groups (plans, roles, use cases)', answers.implicit_segments],
+      ['Engagement data tracked', answers.engagement_data],
+      ['Churn signals available', answers.churn_signals],
+      ['Active users (as stated)', answers.active_users],
+    ]
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1].trim() !== '')
+      .map(([label, answer]) => ({ label, answer })),
     sources,
     gaps,
     segments,
