@@ -42,16 +42,25 @@ describe.skipIf(!haveRelax)('relax login log (dates only, users table)', () => {
   });
 
   test('users without any login are inactive', async () => {
+    // Inactive also takes users with fewer than 3 login days and none in the last 30 days.
     const independent = await ws.queryOne<{ n: number }>(
       `SELECT count(*) AS n FROM read_csv('${usersFile}', header = true) u
        WHERE u.object_id NOT IN (SELECT user_id FROM read_csv('${logins}', header = true))`,
     );
     expect(independent?.n).toBe(3177);
-    const inactive = await ws.queryOne<{ n: number; engaged: number }>(
-      `SELECT count(*) AS n, count(*) FILTER (WHERE engagement_tier <> 'disengaged') AS engaged
-       FROM user_scores WHERE behavioral_segment = 'inactive'`,
+    const gone = await ws.queryOne<{ n: number }>(`
+      WITH days AS (SELECT DISTINCT user_id, time_stamp::DATE AS d FROM read_csv('${logins}', header = true))
+      SELECT count(*) AS n FROM (
+        SELECT user_id, count(*) AS login_days, max(d) AS last FROM days GROUP BY user_id
+      ) WHERE login_days < 3 AND (SELECT max(d) FROM days) - last >= 30`);
+    const inactive = await ws.queryOne<{ n: number; never: number; engaged: number }>(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE m.last_active_date IS NULL) AS never,
+              count(*) FILTER (WHERE s.engagement_tier <> 'disengaged') AS engaged
+       FROM user_scores s JOIN user_metrics m USING (user_id) WHERE s.behavioral_segment = 'inactive'`,
     );
-    expect(inactive?.n).toBe(3177);
+    expect(inactive?.never).toBe(3177);
+    expect(inactive?.n).toBe(3177 + (gone?.n ?? 0));
+    expect(gone?.n).toBeGreaterThan(0);
     expect(inactive?.engaged).toBe(0);
   });
 
@@ -82,7 +91,7 @@ describe.skipIf(!haveRelax)('relax login log (dates only, users table)', () => {
         FROM gaps, bounds GROUP BY user_id, boundary
       )
       SELECT count(*) AS n FROM per_user
-      WHERE baseline > 0 AND last7 < 0.5 * baseline AND idle > 2 * typical`);
+      WHERE baseline > 0 AND last7 < 0.5 * baseline AND idle > 2 * typical AND idle < 30`);
     const product = await ws.queryOne<{ n: number }>('SELECT count(*) AS n FROM user_scores WHERE at_risk');
     expect(product?.n).toBe(independent?.n);
     expect(product?.n).toBeGreaterThan(0);
@@ -159,7 +168,7 @@ describe.skipIf(!haveSparkify)('sparkify NDJSON log (epoch ms, empty user ids)',
           + (a.idle > 2 * a.typical)::INTEGER AS fired
         FROM activity a JOIN usage u USING (user_id) JOIN breadth b USING (user_id)
       )
-      SELECT count(*) AS n FROM signals WHERE fired >= 2`);
+      SELECT count(*) AS n FROM signals JOIN activity USING (user_id) WHERE fired >= 2 AND idle < 30`);
     const product = await ws.queryOne<{ n: number }>('SELECT count(*) AS n FROM user_scores WHERE at_risk');
     expect(product?.n).toBe(independent?.n);
     expect(product?.n).toBeGreaterThan(0);

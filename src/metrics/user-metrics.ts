@@ -263,6 +263,7 @@ export async function buildUserMetrics(ws: Workspace, context: MetricsContext): 
         THEN (${today} - last_active_date) / coalesce(typical_gap_days, $fallback_gap) END AS gap_ratio,
       coalesce(typical_gap_days, $fallback_gap) AS effective_gap_days,
       CASE WHEN sessions_prev_7d > 0 THEN 1 - sessions_7d / sessions_prev_7d END AS week_over_week_drop,
+      coalesce(${today} - last_active_date >= 30 AND total_sessions < 3, false) AS gone_after_trying,
       sessions_prev_14d > 0 AND sessions_14d < 0.8 * sessions_prev_14d AS engagement_declining,
       negative_tickets_30d > 0 AS negative_ticket_30d,
       tickets_30d >= 2 AS multiple_tickets_30d,

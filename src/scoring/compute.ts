@@ -222,7 +222,8 @@ async function buildUserScores(ws: Workspace, settings: Settings, available: Rea
         c.* EXCLUDE (user_id, plan),
         ${otherTotals.join(',\n        ')},
         len(at_risk_signals) AS at_risk_signal_count,
-        len(at_risk_signals) >= 2 AS at_risk,
+        -- Users past 30 days without activity are dormant or inactive, not "at risk this week".
+        len(at_risk_signals) >= 2 AND c.behavioral_segment NOT IN ('dormant', 'inactive') AS at_risk,
         CASE WHEN rfm_m IS NULL THEN rfm_r::VARCHAR || rfm_f::VARCHAR || '-'
           ELSE rfm_r::VARCHAR || rfm_f::VARCHAR || rfm_m::VARCHAR END AS rfm_code,
         ${RFM_SEGMENT_SQL} AS rfm_segment

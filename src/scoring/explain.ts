@@ -6,6 +6,7 @@ import {
   BEHAVIORAL_SEGMENTS,
   dormantSubsegments,
   isSkipped,
+  skipReason,
   lifecycleStages,
   type Criterion,
   type OrderedSegments,
@@ -167,13 +168,9 @@ function checkCriterion(criterion: Criterion, row: Row, available: ReadonlySet<I
   const raw = row[criterion.metric];
   const value = typeof raw === 'number' || typeof raw === 'string' || typeof raw === 'boolean' ? raw : null;
   if (isSkipped(criterion, available)) {
-    const met = criterion.metWhenSkipped !== false;
-    return {
-      criterion: criterion.label,
-      value: null,
-      met,
-      skipped: `skipped because ${criterion.requires} is not available, so it counts as ${met ? 'met' : 'not met'}`,
-    };
+    const proxyNotNeeded = criterion.onlyWithout !== undefined && available.has(criterion.onlyWithout);
+    const met = proxyNotNeeded || criterion.metWhenSkipped !== false;
+    return { criterion: criterion.label, value: null, met, skipped: skipReason(criterion, available) };
   }
   if (criterion.op === 'is_null') return { criterion: criterion.label, value, met: raw === null || raw === undefined };
   if (criterion.op === 'is_true') return { criterion: criterion.label, value, met: raw === true };

@@ -54,6 +54,11 @@ export interface Criterion {
   readonly requires?: Input;
   /** Whether a skipped criterion counts as met; default true. */
   readonly metWhenSkipped?: boolean;
+  /**
+   * A stand-in used only while this input is missing (skipped, and counted as met, when
+   * it exists): e.g. "3 or more sessions" stands in for activation without milestone events.
+   */
+  readonly onlyWithout?: Input;
 }
 
 export interface BehavioralSegment {
@@ -75,9 +80,12 @@ export type OrderedSegments = readonly BehavioralSegment[];
 export const BEHAVIORAL_SEGMENTS: readonly BehavioralSegment[] = [
   {
     id: 'inactive',
-    label: 'Inactive (no event at all)',
-    match: 'all',
-    criteria: [{ metric: 'last_active_date', op: 'is_null', label: 'no event before the as-of boundary' }],
+    label: 'Inactive (never became a user)',
+    match: 'any',
+    criteria: [
+      { metric: 'last_active_date', op: 'is_null', label: 'no event before the as-of boundary' },
+      { metric: 'gone_after_trying', op: 'is_true', label: 'fewer than 3 sessions ever, and none in the last 30 days' },
+    ],
   },
   {
     id: 'dormant',
@@ -144,12 +152,25 @@ export const BEHAVIORAL_SEGMENTS: readonly BehavioralSegment[] = [
 ];
 
 export function isSkipped(criterion: Criterion, available: ReadonlySet<Input>): boolean {
+  if (criterion.onlyWithout !== undefined && available.has(criterion.onlyWithout)) return true;
   return criterion.requires !== undefined && !available.has(criterion.requires);
+}
+
+/** Why a criterion was skipped, for explanations. */
+export function skipReason(criterion: Criterion, available: ReadonlySet<Input>): string {
+  if (criterion.onlyWithout !== undefined && available.has(criterion.onlyWithout)) {
+    return `skipped because ${criterion.onlyWithout} is available, so the stand-in is not needed`;
+  }
+  const met = criterion.metWhenSkipped !== false;
+  return `skipped because ${criterion.requires} is not available, so it counts as ${met ? 'met' : 'not met'}`;
 }
 
 /** SQL that is true when the criterion holds; NULL values never hold. `source` is the table alias, if any. */
 export function criterionSql(criterion: Criterion, available: ReadonlySet<Input>, source = 'm'): string {
-  if (isSkipped(criterion, available)) return criterion.metWhenSkipped === false ? 'false' : 'true';
+  if (isSkipped(criterion, available)) {
+    const proxyNotNeeded = criterion.onlyWithout !== undefined && available.has(criterion.onlyWithout);
+    return proxyNotNeeded || criterion.metWhenSkipped !== false ? 'true' : 'false';
+  }
   const column = source ? `${source}.${quoteIdent(criterion.metric)}` : quoteIdent(criterion.metric);
   if (criterion.op === 'is_null') return `${column} IS NULL`;
   if (criterion.op === 'is_true') return `coalesce(${column}, false)`;
@@ -198,6 +219,25 @@ export function metCriteriaSql(segments: OrderedSegments, assigned: string, avai
 export function behavioralSegmentColumn(available: ReadonlySet<Input>): string {
   return `${orderedSegmentSql(BEHAVIORAL_SEGMENTS, available)} AS behavioral_segment`;
 }
+
+/** Sessions that stand in for activation when no milestone event occurs in the data. */
+export const ACTIVATION_PROXY_SESSIONS = 3;
+
+const ACTIVATED_PROXY: Criterion = {
+  metric: 'total_sessions',
+  op: '>=',
+  value: ACTIVATION_PROXY_SESSIONS,
+  label: `${ACTIVATION_PROXY_SESSIONS} or more sessions (stands in for activation: no milestone event occurs in the data)`,
+  onlyWithout: 'activation_milestones',
+};
+
+const NOT_ACTIVATED_PROXY: Criterion = {
+  metric: 'total_sessions',
+  op: '<',
+  value: ACTIVATION_PROXY_SESSIONS,
+  label: `fewer than ${ACTIVATION_PROXY_SESSIONS} sessions (stands in for activation: no milestone event occurs in the data)`,
+  onlyWithout: 'activation_milestones',
+};
 
 /**
  * Lifecycle stages, tried in this order. "Activated" means an activation score of at
@@ -288,6 +328,7 @@ export function lifecycleStages(settings: Settings): OrderedSegments {
           label: `activation score ${activated} or more`,
           requires: 'activation_milestones',
         },
+        ACTIVATED_PROXY,
       ],
     },
     { id: 'new', label: 'New (not activated yet)', match: 'all', criteria: [] },
@@ -335,8 +376,8 @@ export function dormantSubsegments(settings: Settings): OrderedSegments {
           value: activated,
           label: `activation score ${activated} or more`,
           requires: 'activation_milestones',
-          metWhenSkipped: false,
         },
+        ACTIVATED_PROXY,
       ],
     },
     {
@@ -352,6 +393,7 @@ export function dormantSubsegments(settings: Settings): OrderedSegments {
           label: `activation score below ${activated}`,
           requires: 'activation_milestones',
         },
+        NOT_ACTIVATED_PROXY,
       ],
     },
   ];

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { detectInputs } from '../metrics/inputs.js';
+import { compileSegmentSnapshots, segmentAttributes, snapshotUnsupported, type CompiledSegment } from '../rules/compiler.js';
 import { buildEventFacts } from '../metrics/facts.js';
 import type { Input } from '../scoring/config.js';
 import { BEHAVIORAL_SEGMENTS, orderedSegmentSql } from '../scoring/segment-sql.js';
 import type { Settings } from '../scoring/settings.js';
 import { loadSettings } from '../scoring/store.js';
 import { CancelledError, UserInputError, log, noProgress, quoteLiteral, type ProgressReporter, type Workspace } from '../workspace/index.js';
-import { ensureSegmentTables } from './definitions.js';
+import { allSegments, ensureSegmentTables, workspaceEventNames, type RuleSegment } from './definitions.js';
 
 export const PERIODS = ['week', 'month'] as const;
 export type Period = (typeof PERIODS)[number];
@@ -40,9 +41,21 @@ export interface BackfillResult {
   readonly periods: number;
   readonly firstPeriod: string;
   readonly lastPeriod: string;
-  /** Snapshot rows stored: one per user known at each as-of date. */
+  /** Behavioural snapshot rows stored: one per user known at each as-of date. */
   readonly rows: number;
+  /** Behavioural segment ids. */
   readonly segments: readonly string[];
+  /** Built-in and saved rule segments whose members were stored at every date. */
+  readonly ruleSegments: readonly string[];
+  /** Rule segment rows stored: one per member at each as-of date. */
+  readonly ruleRows: number;
+  /** Rule segments without history, each with the reason. */
+  readonly skippedSegments: readonly SkippedSegment[];
+}
+
+export interface SkippedSegment {
+  readonly segment: string;
+  readonly reason: string;
 }
 
 /** The inputs of a stored backfill. A mismatch with the workspace means the snapshots are stale. */
@@ -51,24 +64,43 @@ interface SnapshotStamp {
   readonly weekStart: WeekDay;
   readonly inputs: string;
   readonly builtAt: string;
+  readonly ruleSegments?: readonly string[];
+  readonly skippedSegments?: readonly SkippedSegment[];
 }
 
 const stampKey = (period: Period) => `snapshots:${period}`;
 
 /**
- * Per-boundary definitions of the `user_metrics` columns that BEHAVIORAL_SEGMENTS reads,
- * over the relation `metrics` built in {@link snapshotSql}. Each mirrors the column of
- * the same name in src/metrics/user-metrics.ts with the boundary date as a column.
+ * Per-boundary definitions of the `user_metrics` columns that BEHAVIORAL_SEGMENTS and rule
+ * segments read, over the relation `metrics` built in {@link snapshotMetricsSql}. Each
+ * mirrors the column of the same name in src/metrics/user-metrics.ts with the boundary
+ * date as a column. A rule attribute on any other `user_metrics` column has no history.
  */
 const SNAPSHOT_METRICS: Readonly<Record<string, string>> = {
+  signup_date: 'signup_date',
+  first_active_date: 'first_active_date',
   last_active_date: 'last_active_date',
   days_since_last_active: '(boundary - 1) - last_active_date',
   days_since_signup: '(boundary - 1) - start_date',
   total_sessions: 'total_sessions',
+  total_active_days: 'total_active_days',
+  total_features: 'total_features',
   sessions_7d: 'sessions_7d',
   week_over_week_drop: 'CASE WHEN sessions_prev_7d > 0 THEN 1 - sessions_7d / sessions_prev_7d END',
+  gone_after_trying: 'coalesce((boundary - 1) - last_active_date >= 30 AND total_sessions < 3, false)',
   feature_breadth_30d: 'CASE WHEN total_features > 0 THEN features_30d / total_features END',
+  usage_decline: `CASE WHEN sessions_baseline_28d / 4.0 > 0
+    THEN greatest(0, 1 - sessions_7d / (sessions_baseline_28d / 4.0)) END`,
 };
+
+const METRIC_COLUMNS: ReadonlySet<string> = new Set(Object.keys(SNAPSHOT_METRICS));
+
+/** Members of built-in and saved rule segments at each snapshot date: `(as_of, period_key, segment, user_id)`. */
+export const RULE_SNAPSHOTS_TABLE = 'rule_segment_snapshots';
+
+/** Temporary tables the backfill builds and drops inside its transaction. */
+const DATES_TABLE = 'snapshot_boundaries';
+const USER_DATES_TABLE = 'snapshot_user_metrics';
 
 /** Fails loudly when the behavioural segments read a metric the snapshot SQL does not compute. */
 function checkSupportedMetrics(): void {
@@ -130,20 +162,21 @@ async function fillSnapshotDates(ws: Workspace, period: Period, weekStart: WeekD
 }
 
 /**
- * One INSERT that computes every user's behavioural segment at every boundary of
- * `snapshot_dates`. Whole-history values (last active day, sessions so far) come from
- * one ASOF join against per-user running totals. Windowed counts come from range joins
- * of per-user-day rows to the boundaries whose window contains them. So the work grows with
- * users × periods plus events × (windows per event), never events × periods.
+ * Builds one statement that stores the metrics of every user at every boundary of `snapshot_dates`
+ * in the temporary table USER_DATES_TABLE. Whole-history values (last active day, sessions
+ * and active days so far) come from one ASOF join against per-user running totals. Windowed
+ * counts come from range joins of per-user-day rows to the boundaries whose window contains
+ * them. So the work grows with users × periods plus events × (windows per event), never
+ * events × periods.
  */
-function snapshotSql(settings: Settings, available: ReadonlySet<Input>, hasUsers: boolean): string {
+function snapshotMetricsSql(settings: Settings, hasUsers: boolean): string {
   const zone = quoteLiteral(settings.timeZone);
   const signups = hasUsers
     ? `SELECT user_id, CAST(timezone(${zone}, timezone('UTC', signup_at)) AS DATE) AS signup_date FROM users`
     : 'SELECT NULL::VARCHAR AS user_id, NULL::DATE AS signup_date WHERE false';
   const columns = Object.entries(SNAPSHOT_METRICS).map(([name, sql]) => `${sql} AS ${name}`);
   return `
-    INSERT INTO segment_snapshots (as_of, period_key, segment, user_id)
+    CREATE OR REPLACE TEMP TABLE ${USER_DATES_TABLE} AS
     WITH
     dates AS (SELECT as_of, boundary, period_key FROM snapshot_dates WHERE period = $period),
     facts AS (
@@ -167,14 +200,16 @@ function snapshotSql(settings: Settings, available: ReadonlySet<Input>, hasUsers
     -- day, and one ASOF join on this table gives both the last active day and the sessions so far.
     user_days AS (
       SELECT a.user_id, a.local_date,
-        CAST(sum(coalesce(s.n, 0)) OVER (PARTITION BY a.user_id ORDER BY a.local_date ROWS UNBOUNDED PRECEDING) AS BIGINT) AS cumulative_sessions
+        CAST(sum(coalesce(s.n, 0)) OVER (PARTITION BY a.user_id ORDER BY a.local_date ROWS UNBOUNDED PRECEDING) AS BIGINT) AS cumulative_sessions,
+        CAST(row_number() OVER (PARTITION BY a.user_id ORDER BY a.local_date) AS BIGINT) AS cumulative_active_days
       FROM active_days a LEFT JOIN session_days s ON s.user_id = a.user_id AND s.local_date = a.local_date
     ),
     recent_sessions AS (
       SELECT d.as_of, s.user_id,
         CAST(coalesce(sum(s.n) FILTER (WHERE s.local_date >= d.boundary - 7), 0) AS BIGINT) AS sessions_7d,
-        CAST(coalesce(sum(s.n) FILTER (WHERE s.local_date < d.boundary - 7), 0) AS BIGINT) AS sessions_prev_7d
-      FROM session_days s JOIN dates d ON s.local_date >= d.boundary - 14 AND s.local_date < d.boundary
+        CAST(coalesce(sum(s.n) FILTER (WHERE s.local_date >= d.boundary - 14 AND s.local_date < d.boundary - 7), 0) AS BIGINT) AS sessions_prev_7d,
+        CAST(coalesce(sum(s.n) FILTER (WHERE s.local_date < d.boundary - 7), 0) AS BIGINT) AS sessions_baseline_28d
+      FROM session_days s JOIN dates d ON s.local_date >= d.boundary - 35 AND s.local_date < d.boundary
       GROUP BY d.as_of, s.user_id
     ),
     feature_days AS (SELECT DISTINCT user_id, event, local_date FROM facts WHERE is_feature),
@@ -192,11 +227,15 @@ function snapshotSql(settings: Settings, available: ReadonlySet<Input>, hasUsers
     metrics AS (
       SELECT
         g.as_of, g.boundary, g.period_key, g.user_id,
+        g.signup_date,
+        g.first_active_date,
         ud.local_date AS last_active_date,
         coalesce(g.signup_date, g.first_active_date) AS start_date,
         coalesce(ud.cumulative_sessions, 0) AS total_sessions,
+        coalesce(ud.cumulative_active_days, 0) AS total_active_days,
         coalesce(rs.sessions_7d, 0) AS sessions_7d,
         coalesce(rs.sessions_prev_7d, 0) AS sessions_prev_7d,
+        coalesce(rs.sessions_baseline_28d, 0) AS sessions_baseline_28d,
         coalesce(rf.features_30d, 0) AS features_30d,
         c.total_features
       FROM grid g
@@ -204,10 +243,96 @@ function snapshotSql(settings: Settings, available: ReadonlySet<Input>, hasUsers
       LEFT JOIN recent_sessions rs ON rs.as_of = g.as_of AND rs.user_id = g.user_id
       LEFT JOIN recent_features rf ON rf.as_of = g.as_of AND rf.user_id = g.user_id
       JOIN catalogue c ON c.as_of = g.as_of
-    ),
-    m AS (SELECT as_of, period_key, user_id, total_features, ${columns.join(', ')} FROM metrics)
+    )
+    SELECT as_of, boundary, period_key, user_id, ${columns.join(', ')} FROM metrics`;
+}
+
+/** Builds one INSERT of every user's behavioural segment at every boundary, from USER_DATES_TABLE. */
+function behavioralSnapshotSql(available: ReadonlySet<Input>): string {
+  return `
+    INSERT INTO segment_snapshots (as_of, period_key, segment, user_id)
     SELECT m.as_of, m.period_key, ${segmentCase(available)} AS segment, m.user_id
-    FROM m`;
+    FROM ${USER_DATES_TABLE} m`;
+}
+
+/**
+ * Creates the table of rule segment members per snapshot date, if missing. It is kept apart
+ * from `segment_snapshots`, which contains exactly one behavioural segment per user and date.
+ */
+export async function ensureRuleSnapshotTable(ws: Workspace): Promise<void> {
+  await ws.run(
+    `CREATE TABLE IF NOT EXISTS ${RULE_SNAPSHOTS_TABLE} (as_of DATE NOT NULL, period_key VARCHAR NOT NULL, segment VARCHAR NOT NULL, user_id VARCHAR NOT NULL)`,
+  );
+}
+
+/**
+ * Tells why a rule segment gets no snapshots, or returns undefined when it does: scores and
+ * most usage metrics exist only for the current as-of day.
+ */
+function skipReason(segment: RuleSegment, hasUsers: boolean): string | undefined {
+  const unsupported = snapshotUnsupported(segment.ast, METRIC_COLUMNS);
+  if (unsupported.length > 0) {
+    return `uses ${unsupported.join(', ')}, which ${unsupported.length === 1 ? 'is' : 'are'} computed only for the current as-of day.`;
+  }
+  const fromUsers = segmentAttributes(segment.ast).filter(({ attribute }) => attribute.table === 'users');
+  if (fromUsers.length > 0 && !hasUsers) {
+    return `reads ${fromUsers.map(({ name }) => name).join(', ')}, but no users file is loaded.`;
+  }
+  return undefined;
+}
+
+/**
+ * Stores the members of every rule segment that has per-date inputs at every boundary,
+ * with one INSERT per segment over all dates. Returns the stored and the skipped segments.
+ */
+async function snapshotRuleSegments(
+  ws: Workspace,
+  segments: readonly RuleSegment[],
+  settings: Settings,
+  hasUsers: boolean,
+  beforeSegment: (index: number, name: string) => void,
+): Promise<{ stored: string[]; skipped: SkippedSegment[] }> {
+  const eventNames = await workspaceEventNames(ws);
+  const stored: string[] = [];
+  const skipped: SkippedSegment[] = [];
+  for (const [index, segment] of segments.entries()) {
+    beforeSegment(index, segment.name);
+    const reason = skipReason(segment, hasUsers);
+    if (reason) {
+      skipped.push({ segment: segment.name, reason: `Segment "${segment.name}" has no history: it ${reason}` });
+      continue;
+    }
+    let compiled: CompiledSegment;
+    try {
+      compiled = compileSegmentSnapshots(segment.ast, {
+        datesTable: DATES_TABLE,
+        metricsTable: USER_DATES_TABLE,
+        metricColumns: METRIC_COLUMNS,
+        nonFeatureEvents: settings.events.nonFeature,
+        eventNames,
+      });
+    } catch (error) {
+      if (!(error instanceof UserInputError)) throw error;
+      skipped.push({ segment: segment.name, reason: `Segment "${segment.name}" has no history: the rule no longer checks against this workspace: ${error.message}` });
+      continue;
+    }
+    const n = compiled.params.length;
+    await ws.run(
+      `INSERT INTO ${RULE_SNAPSHOTS_TABLE} (as_of, period_key, segment, user_id)
+       SELECT members.as_of, members.period_key, $${n + 1}, members.user_id FROM (${compiled.sql}) AS members`,
+      [...compiled.params, segment.name] as never,
+    );
+    stored.push(segment.name);
+  }
+  return { stored, skipped };
+}
+
+async function countSnapshotRows(ws: Workspace, table: string, period: Period): Promise<number> {
+  const row = await ws.queryOne<{ n: number }>(
+    `SELECT count(*) AS n FROM ${table} WHERE period_key IN (SELECT period_key FROM snapshot_dates WHERE period = $1)`,
+    [period],
+  );
+  return row?.n ?? 0;
 }
 
 /** Hashes everything snapshots depend on: the loaded events and users, and the settings. */
@@ -216,12 +341,15 @@ async function snapshotInputs(ws: Workspace, settings: Settings): Promise<string
     events: await ws.getMeta<unknown>('load:events'),
     users: await ws.getMeta<unknown>('load:users'),
     settings,
+    // Saving, replacing or deleting a rule segment changes the rule snapshots too.
+    rules: (await allSegments(ws)).map((segment) => [segment.name, segment.source]),
   };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
 /**
- * Computes behavioural-segment snapshots at every week or month of the data's history
+ * Computes behavioural-segment snapshots at every week or month of the data's history,
+ * then the members of every built-in and saved rule segment whose inputs exist per date,
  * and replaces the stored ones of that period kind, in one transaction. It builds the
  * event facts if scoring has not run yet, and never touches the scores themselves.
  */
@@ -241,7 +369,9 @@ export async function backfillHistory(
   }
   checkSupportedMetrics();
 
-  const steps = 4;
+  const segments = await allSegments(ws);
+  // Facts, boundaries, behavioural segments, one step per rule segment, recording.
+  const steps = 4 + segments.length;
   const checkCancelled = () => {
     if (reporter.signal?.aborted) throw new CancelledError();
   };
@@ -252,16 +382,16 @@ export async function backfillHistory(
     const settings = await loadSettings(ws);
     await buildEventFacts(ws, settings.timeZone, settings.sessionGapMinutes);
     await ensureSegmentTables(ws);
+    await ensureRuleSnapshotTable(ws);
     const inputs = await detectInputs(ws, settings);
     const available = new Set<Input>((Object.keys(inputs) as Input[]).filter((input) => inputs[input].available));
     checkCancelled();
 
     return await ws.transaction(async () => {
       reporter.report({ progress: 1, total: steps, message: `listing ${period} boundaries` });
-      await ws.run(
-        'DELETE FROM segment_snapshots WHERE period_key IN (SELECT period_key FROM snapshot_dates WHERE period = $1)',
-        [period],
-      );
+      for (const table of ['segment_snapshots', RULE_SNAPSHOTS_TABLE]) {
+        await ws.run(`DELETE FROM ${table} WHERE period_key IN (SELECT period_key FROM snapshot_dates WHERE period = $1)`, [period]);
+      }
       const periods = await fillSnapshotDates(ws, period, weekStart);
       if (periods.length > MAX_PERIODS) {
         throw new UserInputError(
@@ -271,19 +401,35 @@ export async function backfillHistory(
       checkCancelled();
 
       reporter.report({ progress: 2, total: steps, message: `computing segments at ${periods.length} ${period} boundaries` });
+      const hasUsers = await ws.tableExists('users');
+      await ws.run(`CREATE OR REPLACE TEMP TABLE ${DATES_TABLE} AS SELECT as_of, boundary FROM snapshot_dates WHERE period = $1`, [period]);
       await ws.run(
-        snapshotSql(settings, available, await ws.tableExists('users')),
+        snapshotMetricsSql(settings, hasUsers),
         { period, non_feature: listValue([...settings.events.nonFeature]) },
         { non_feature: LIST(VARCHAR) },
       );
+      await ws.run(behavioralSnapshotSql(available));
+      const behavioralRows = await countSnapshotRows(ws, 'segment_snapshots', period);
       checkCancelled();
 
-      reporter.report({ progress: 3, total: steps, message: 'recording the backfill' });
-      const row = await ws.queryOne<{ n: number }>(
-        'SELECT count(*) AS n FROM segment_snapshots WHERE period_key IN (SELECT period_key FROM snapshot_dates WHERE period = $1)',
-        [period],
-      );
-      const stamp: SnapshotStamp = { period, weekStart, inputs: await snapshotInputs(ws, settings), builtAt: new Date().toISOString() };
+      const rules = await snapshotRuleSegments(ws, segments, settings, hasUsers, (index, name) => {
+        checkCancelled();
+        reporter.report({ progress: 3 + index, total: steps, message: `computing rule segment "${name}" at ${periods.length} ${period} boundaries` });
+      });
+      await ws.run(`DROP TABLE ${USER_DATES_TABLE}`);
+      await ws.run(`DROP TABLE ${DATES_TABLE}`);
+      checkCancelled();
+
+      reporter.report({ progress: steps - 1, total: steps, message: 'recording the backfill' });
+      const ruleRows = await countSnapshotRows(ws, RULE_SNAPSHOTS_TABLE, period);
+      const stamp: SnapshotStamp = {
+        period,
+        weekStart,
+        inputs: await snapshotInputs(ws, settings),
+        builtAt: new Date().toISOString(),
+        ruleSegments: rules.stored,
+        skippedSegments: rules.skipped,
+      };
       await ws.setMeta(stampKey(period), stamp);
       const result: BackfillResult = {
         period,
@@ -291,11 +437,21 @@ export async function backfillHistory(
         periods: periods.length,
         firstPeriod: periods[0]?.periodKey ?? '',
         lastPeriod: periods.at(-1)?.periodKey ?? '',
-        rows: row?.n ?? 0,
+        rows: behavioralRows,
         segments: BEHAVIORAL_SEGMENTS.map((segment) => segment.id),
+        ruleSegments: rules.stored,
+        ruleRows,
+        skippedSegments: rules.skipped,
       };
-      reporter.report({ progress: steps, total: steps, message: `stored ${result.rows} snapshot rows over ${periods.length} ${period}s` });
-      log.info('history backfilled', { period, periods: periods.length, rows: result.rows });
+      reporter.report({ progress: steps, total: steps, message: `stored ${behavioralRows + ruleRows} snapshot rows over ${periods.length} ${period}s` });
+      log.info('history backfilled', {
+        period,
+        periods: periods.length,
+        rows: result.rows,
+        ruleSegments: rules.stored.length,
+        ruleRows: result.ruleRows,
+        skippedSegments: rules.skipped.length,
+      });
       return result;
     });
   } catch (error) {
@@ -338,4 +494,13 @@ export async function snapshotPeriods(ws: Workspace, period: Period): Promise<Sn
     [period],
   );
   return rows.map((row) => ({ periodKey: row.period_key, periodStart: row.period_start, asOf: row.as_of, partial: row.partial }));
+}
+
+/** Rule segments of the stored backfill of one period kind: those with snapshots and those skipped with the reason. */
+export async function ruleSnapshotStatus(
+  ws: Workspace,
+  period: Period,
+): Promise<{ readonly stored: readonly string[]; readonly skipped: readonly SkippedSegment[] }> {
+  const stamp = await ws.getMeta<SnapshotStamp>(stampKey(period));
+  return { stored: stamp?.ruleSegments ?? [], skipped: stamp?.skippedSegments ?? [] };
 }
