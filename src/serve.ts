@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -130,6 +130,13 @@ export async function serve(args: readonly string[]): Promise<void> {
     tempDirectory: config.workspacePath === ':memory:' ? path.join(tmpdir(), `segmentation-mcp-spill-${process.pid}`) : undefined,
   });
   const confinement = new Confinement(ws, roots, outputDir);
+  // An in-memory workspace keeps nothing after the server stops, its output folder included.
+  const removeTemporaryFiles = () => {
+    if (config.workspacePath !== ':memory:') return;
+    for (const folder of [outputDir, path.join(tmpdir(), `segmentation-mcp-spill-${process.pid}`)]) {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  };
 
   if (config.http) {
     const handle = await startHttpServer({ ...config.http, openSession: () => openSession(confinement) });
@@ -137,6 +144,7 @@ export async function serve(args: readonly string[]): Promise<void> {
     const shutdown = async () => {
       await handle.close().catch(() => undefined);
       ws.close();
+      removeTemporaryFiles();
       process.exit(0);
     };
     process.on('SIGINT', shutdown);
@@ -150,11 +158,14 @@ export async function serve(args: readonly string[]): Promise<void> {
   const shutdown = async () => {
     await session.close().catch(() => undefined);
     ws.close();
+    removeTemporaryFiles();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   transport.onclose = () => void shutdown();
+  // A client ends a stdio session by closing our stdin; shut down cleanly instead of letting the process drain away.
+  process.stdin.once('end', () => void shutdown());
   await session.server.connect(transport);
   log.info('serving MCP over stdio', { roots: roots.length, memoryLimit: config.memoryLimit });
 }
