@@ -64,3 +64,12 @@ test('impossible date', async () => {
     'Invalid as-of date "2024-02-30": expected a calendar date written YYYY-MM-DD, e.g. 2024-06-30.',
   );
 });
+
+test('small tiers carry a warning', async () => {
+  const result = await backtestScore(ws, { asOf: '2024-01-31', observeUntil: '2024-02-29' });
+  const occupied = result.tiers.filter((tier) => tier.users > 0);
+  expect(occupied.length).toBeGreaterThan(0);
+  for (const tier of occupied) {
+    expect(result.warnings.some((w) => w.startsWith(`The ${tier.tier} tier has only ${tier.users} users`))).toBe(true);
+  }
+});

@@ -42,6 +42,9 @@ export interface BacktestResult {
 const SCORES_BACKUP = '_backtest_user_scores';
 const METRICS_BACKUP = '_backtest_user_metrics';
 
+/** Tiers smaller than this get a warning: their churn rate, and a lift built on it, move a lot by chance. */
+const MIN_TIER_USERS = 100;
+
 /**
  * Scores every user as of `asOf`, then observes who churned by `observeUntil`: no event
  * on any day in (asOf, observeUntil], or a billing row of kind "cancel" in that period.
@@ -177,6 +180,12 @@ async function measure(
     );
   }
   if (users === 0) warnings.push(`No user was active in the ${options.activeWithinDays} days up to ${options.asOf}.`);
+  for (const tier of tiers) {
+    if (tier.users > 0 && tier.users < MIN_TIER_USERS) {
+      const liftNote = tier.tier === riskiestTier ? ', so the lift is unreliable' : '';
+      warnings.push(`The ${tier.tier} tier has only ${tier.users} users: its churn rate is unreliable below ${MIN_TIER_USERS}${liftNote}.`);
+    }
+  }
   await ws.run('DROP TABLE IF EXISTS backtest_outcomes');
 
   return {
