@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // DuckDB holds a few hundred MB per workspace; two workers keep memory modest on small machines.
     maxWorkers: 2,
+    // Info logs of every server started by the tests would bury the results; tests that read logs set their own level.
+    env: { SEGMENTATION_MCP_LOG: 'warn' },
   },
 });

@@ -18,7 +18,8 @@ Usage:
   segmentation-mcp check-rules FILE...     parse and check segment rule files, print every error
   segmentation-mcp demo [--out DIR]        run the consultative flow on the bundled fixture
   segmentation-mcp backtest --events FILE --as-of D --observe-until D2 [options]
-                                           score as of D and measure who churned by D2 (AUC, lift)
+                                           score as of D and measure who churned by D2 (AUC, lift);
+                                           "backtest --help" lists its options
   segmentation-mcp --help
 
 ${SERVE_OPTIONS_HELP}

@@ -20,6 +20,7 @@ export const explainUserTool = defineTool({
       const parts = score.components.map((c) =>
         c.missing ? `${c.label}: missing` : `${c.label} ${c.points}/${c.max}${c.band ? ` (${c.band})` : ''}${c.signalsFired?.length ? ` (${c.signalsFired.join(', ')})` : ''}`,
       );
+      if (score.score === null) return `${score.label}: cannot be computed with the data loaded (${parts.join(', ')})`;
       return `${score.label}: ${score.score} (${score.tier}) = ${parts.join(' + ')}`;
     });
     return {

@@ -9,7 +9,7 @@ export const loadDataTool = defineTool({
   title: 'Load a data file',
   description:
     "Load a product's export into the workspace: events (required before scoring), users, billing, support or nps. " +
-    'Reads CSV, TSV, Parquet, JSON and NDJSON, gzip-compressed too, from local files under the allowed folders only. ' +
+    'Reads CSV (tab-separated .tsv files too, detected from the extension), Parquet, JSON and NDJSON, gzip-compressed too, from local files under the allowed folders only. ' +
     'Columns are detected from common names (user_id/userId/distinct_id, event/event_type/page, ' +
     'timestamp/time/ts/event_time) unless a mapping is given. Returns rows loaded and rejected with reasons, the mapping ' +
     'used and the date range. It replaces the table by default (mode "append" adds rows). An ambiguous date format ' +

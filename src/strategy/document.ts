@@ -111,7 +111,9 @@ export async function buildStrategyDocument(ws: Workspace): Promise<StrategyDocu
       avgChurnRisk: row?.churn ?? null,
       warning:
         size < MIN_SEGMENT_SIZE
-          ? `Only ${size} users: below ${MIN_SEGMENT_SIZE}, so rates measured on this segment are unreliable.`
+          ? size === 0
+            ? 'No user is in this segment as of this day.'
+            : `Only ${size} users: below ${MIN_SEGMENT_SIZE}, so rates measured on this segment are unreliable.`
           : null,
       action: play.action,
       successMetric: play.successMetric,
