@@ -69,8 +69,8 @@ export const USERS_CSV_COLUMNS = [
 const LOAD_ORDER: TableName[] = ['users', 'events', 'billing', 'support', 'nps'];
 
 /**
- * The headless pipeline behind `segmentation-mcp analyze`: load the given files, score
- * every user, and write `strategy.md` and `users.csv` into the output folder.
+ * Runs the headless pipeline behind `segmentation-mcp analyze`: loads the given files, scores
+ * every user, and writes `strategy.md`, `users.csv` and `segments.csv` into the output folder.
  */
 export async function analyze(ws: Workspace, request: AnalyzeRequest, reporter: ProgressReporter): Promise<AnalyzeResult> {
   if (request.settings !== undefined) await updateSettings(ws, request.settings);
@@ -105,7 +105,7 @@ function csvCell(value: unknown): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** One row per built-in or saved rule segment: its size at the as-of day, share, and any warning or error. */
+/** Formats one CSV row per built-in or saved rule segment: its size at the as-of day, share, and any warning or error. */
 function segmentsCsv(result: EvaluationResult): string {
   const header = 'segment,kind,size,share,warning,error';
   const rows = result.segments.map((segment) =>

@@ -1,4 +1,4 @@
-/** What to do with each behavioural segment: this project's default playbook, written for the document. */
+/** Default actions per behavioural segment, as the strategy document prints them. */
 export interface SegmentPlay {
   readonly action: string;
   readonly successMetric: string;
