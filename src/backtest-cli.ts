@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadData, type TableName } from './ingest/index.js';
 import { backtestScore, updateSettings } from './scoring/index.js';
+import { loadOptionsFrom, readSettingsOptions } from './cli-options.js';
 import { UserInputError, Workspace } from './workspace/index.js';
 
 export const BACKTEST_HELP = `Options for backtest:
@@ -16,21 +16,6 @@ export const BACKTEST_HELP = `Options for backtest:
 `;
 
 const TABLES: TableName[] = ['events', 'users', 'billing'];
-
-function parseMappings(entries: readonly string[]): Partial<Record<TableName, Record<string, string>>> {
-  const result: Partial<Record<TableName, Record<string, string>>> = {};
-  for (const entry of entries) {
-    const match = /^([a-z]+)\.([a-z_]+)=(.+)$/.exec(entry);
-    if (!match || !TABLES.includes(match[1] as TableName)) {
-      throw new UserInputError(
-        `Invalid --map "${entry}": write TABLE.COLUMN=SOURCE, e.g. users.user_id=object_id, with TABLE one of ${TABLES.join(', ')}.`,
-      );
-    }
-    const table = match[1] as TableName;
-    result[table] = { ...result[table], [match[2]]: match[3] };
-  }
-  return result;
-}
 
 /** `segmentation-mcp backtest`: loads the files into an in-memory workspace and back-tests one score. */
 export async function runBacktest(args: string[]): Promise<void> {
@@ -69,17 +54,8 @@ export async function runBacktest(args: string[]): Promise<void> {
     throw new UserInputError(`Invalid --active-within "${values['active-within']}": use a whole number of days, 1 or more.`);
   }
 
-  let settings: Record<string, unknown> | undefined;
-  if (values.config) {
-    try {
-      settings = JSON.parse(readFileSync(values.config, 'utf8')) as Record<string, unknown>;
-    } catch (error) {
-      throw new UserInputError(`Cannot read the settings file ${values.config}: ${(error as Error).message}.`);
-    }
-  }
-  if (values['time-zone']) settings = { ...settings, timeZone: values['time-zone'] };
-
-  const mappings = parseMappings(values.map ?? []);
+  const settings = readSettingsOptions(values.config, values['time-zone']);
+  const loadOptions = loadOptionsFrom(values, TABLES);
   const ws = await Workspace.open({ path: ':memory:' });
   try {
     if (settings) await updateSettings(ws, settings);
@@ -90,14 +66,7 @@ export async function runBacktest(args: string[]): Promise<void> {
     ];
     for (const [table, file] of files) {
       if (!file) continue;
-      const extra =
-        table === 'events'
-          ? {
-              ...(values['event-name'] ? { eventName: values['event-name'] } : {}),
-              ...(values['timestamp-format'] ? { timestampFormat: values['timestamp-format'] } : {}),
-            }
-          : {};
-      const report = await loadData(ws, { table, path: file, ...(mappings[table] ? { mapping: mappings[table] } : {}), ...extra });
+      const report = await loadData(ws, { ...loadOptions[table], table, path: file });
       process.stderr.write(`${table}: ${report.rowsLoaded} rows loaded\n`);
     }
     const result = await backtestScore(ws, {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { loadOptionsFrom, readSettingsOptions } from './cli-options.js';
 import { analyze } from './analyze.js';
 import type { TableName } from './ingest/index.js';
 import { readRuleFile } from './segments/rule-files.js';
@@ -39,21 +39,6 @@ Options for analyze:
 
 const TABLES: TableName[] = ['events', 'users', 'billing', 'support', 'nps'];
 
-function parseMappings(entries: readonly string[]): Partial<Record<TableName, Record<string, string>>> {
-  const result: Partial<Record<TableName, Record<string, string>>> = {};
-  for (const entry of entries) {
-    const match = /^([a-z]+)\.([a-z_]+)=(.+)$/.exec(entry);
-    if (!match || !TABLES.includes(match[1] as TableName)) {
-      throw new UserInputError(
-        `Invalid --map "${entry}": write TABLE.COLUMN=SOURCE, e.g. users.user_id=object_id, with TABLE one of ${TABLES.join(', ')}.`,
-      );
-    }
-    const table = match[1] as TableName;
-    result[table] = { ...result[table], [match[2]]: match[3] };
-  }
-  return result;
-}
-
 async function runAnalyze(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -78,24 +63,8 @@ async function runAnalyze(args: string[]): Promise<void> {
   if (!values.events) throw new UserInputError('Missing --events FILE: analyze needs an events export.');
   if (!values.out) throw new UserInputError('Missing --out DIR: the folder where strategy.md and users.csv are written.');
 
-  let settings: unknown;
-  if (values.config) {
-    try {
-      settings = JSON.parse(readFileSync(values.config, 'utf8'));
-    } catch (error) {
-      throw new UserInputError(`Cannot read the settings file ${values.config}: ${(error as Error).message}.`);
-    }
-  }
-  if (values['time-zone']) settings = { ...(settings as object), timeZone: values['time-zone'] };
-
-  const mappings = parseMappings(values.map ?? []);
-  const loadOptions: Partial<Record<TableName, Record<string, unknown>>> = {};
-  for (const table of TABLES) if (mappings[table]) loadOptions[table] = { mapping: mappings[table] };
-  loadOptions.events = {
-    ...loadOptions.events,
-    ...(values['event-name'] ? { eventName: values['event-name'] } : {}),
-    ...(values['timestamp-format'] ? { timestampFormat: values['timestamp-format'] } : {}),
-  };
+  const settings = readSettingsOptions(values.config, values['time-zone']);
+  const loadOptions = loadOptionsFrom(values, TABLES);
 
   const ws = await Workspace.open({ path: values.workspace ?? ':memory:' });
   try {
