@@ -15,13 +15,18 @@ export const segmentHistoryTool = defineTool({
   title: 'Segment sizes over time',
   description:
     'Sizes of the behavioural segments at every week or month of the data, from snapshots computed over the whole ' +
-    'history (backfilled on first use, so it works right after load_data). Also lists the sizes of rule segments at ' +
-    'each date they were evaluated. Use it for trends ("is at_risk growing?"); for who moved where, use segment_transitions. ' +
-    'Snapshots cover only the behavioural segments, not rule segments.',
+    'history (backfilled on first use, so it works right after load_data). Name built-in or saved rule segments in ' +
+    'segments to get their sizes too; rule segments that read scores.* or usage metrics kept only for the current day ' +
+    'have no history and come back in withoutHistory with the reason. Also lists the sizes of rule segments at ' +
+    'each date they were evaluated. Use it for trends ("is at_risk growing?"); for who moved where, use segment_transitions.',
   inputSchema: {
     period: periodArgument,
     weekStart: weekStartArgument,
-    segments: z.array(z.string()).max(20).optional().describe('Behavioural segment ids to report; default all.'),
+    segments: z
+      .array(z.string())
+      .max(20)
+      .optional()
+      .describe('Behavioural segment ids or rule segment names to report; default every behavioural segment.'),
     from: z.string().max(20).optional().describe('First period key to include, e.g. 2024-W05.'),
     to: z.string().max(20).optional().describe('Last period key to include.'),
   },
@@ -33,13 +38,18 @@ export const segmentHistoryTool = defineTool({
     series: z.array(
       z.object({
         segment: z.string(),
+        kind: z.enum(['behavioral', 'builtin', 'saved']).describe('Behavioural segment, or built-in or saved rule segment.'),
         sizes: z.array(z.number()).describe('Members at each period, aligned with periods.'),
         warning: z.string().optional(),
       }),
-    ).describe('Per behavioural segment, its size at each period.'),
+    ).describe('Per requested segment, its size at each period.'),
     evaluations: z
       .array(z.object({ segment: z.string(), asOf: z.string(), size: z.number() }))
       .describe('Rule segment sizes at each evaluated as-of date.'),
+    ruleSegmentsWithHistory: z.array(z.string()).describe('Rule segments with sizes at every period; name them in segments.'),
+    withoutHistory: z
+      .array(z.object({ segment: z.string(), reason: z.string() }))
+      .describe('Requested rule segments without history, each with the reason.'),
     warnings: z.array(z.string()).describe('Segments with fewer than 100 members in some periods.'),
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -11,12 +11,19 @@ export const segmentTransitionsTool = defineTool({
     'The from -> to matrix of behavioural segments between two snapshot periods (default: the last two), as user counts ' +
     'and shares of each row. Users absent or never active at the first date form the "(new)" row; users absent or never ' +
     'active, or dormant, at the second form the "(churned)" column. Snapshots are backfilled on first use. Use it for ' +
-    '"where did last week\'s power users go?". It compares behavioural segments only, not rule segments.',
+    '"where did last week\'s power users go?". Pass segments (rule segment names, in priority order) to compare rule ' +
+    'segments instead: they may overlap, so each user counts in the first listed segment that contains them, else "(none)". ' +
+    'Rule segments that read scores have no history and cannot be compared.',
   inputSchema: {
     period: periodArgument,
     weekStart: weekStartArgument,
     from: z.string().max(20).optional().describe('Period key of the first snapshot, e.g. 2024-W05; default the second-to-last.'),
     to: z.string().max(20).optional().describe('Period key of the second snapshot; default the last.'),
+    segments: z
+      .array(z.string())
+      .max(20)
+      .optional()
+      .describe('Rule segment names in priority order, instead of the behavioural segments; "(churned)" is then not used.'),
   },
   outputSchema: {
     period: z.enum(PERIODS).describe('Snapshot period compared.'),

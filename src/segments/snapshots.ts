@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { detectInputs } from '../metrics/inputs.js';
-import { compileSegmentSnapshots, segmentAttributes, snapshotUnsupported, type CompiledSegment } from '../rules/compiler.js';
+import { compileSegmentSnapshots, compileSnapshotBatch, segmentAttributes, snapshotLookbackDays, snapshotUnsupported } from '../rules/compiler.js';
 import { buildEventFacts } from '../metrics/facts.js';
 import type { Input } from '../scoring/config.js';
 import { BEHAVIORAL_SEGMENTS, orderedSegmentSql } from '../scoring/segment-sql.js';
@@ -100,6 +100,7 @@ export const RULE_SNAPSHOTS_TABLE = 'rule_segment_snapshots';
 
 /** Temporary tables the backfill builds and drops inside its transaction. */
 const DATES_TABLE = 'snapshot_boundaries';
+const RULE_WINDOWS_TABLE = 'snapshot_rule_event_windows';
 const USER_DATES_TABLE = 'snapshot_user_metrics';
 
 /** Fails loudly when the behavioural segments read a metric the snapshot SQL does not compute. */
@@ -268,6 +269,8 @@ export async function ensureRuleSnapshotTable(ws: Workspace): Promise<void> {
 /**
  * Tells why a rule segment gets no snapshots, or returns undefined when it does: scores and
  * most usage metrics exist only for the current as-of day.
+ * NOTE: `users` columns (plan, role, …) are read as loaded now, because the users file has
+ * no history. A user who changed plan counts under the current plan at every past date.
  */
 function skipReason(segment: RuleSegment, hasUsers: boolean): string | undefined {
   const unsupported = snapshotUnsupported(segment.ast, METRIC_COLUMNS);
@@ -282,49 +285,70 @@ function skipReason(segment: RuleSegment, hasUsers: boolean): string | undefined
 }
 
 /**
- * Stores the members of every rule segment that has per-date inputs at every boundary,
- * with one INSERT per segment over all dates. Returns the stored and the skipped segments.
+ * Stores the members of every rule segment that has per-date inputs at every boundary. The
+ * segments whose event functions stay inside their windows share one event pass, stored in a
+ * temporary table. Those that read the whole history (first_time, started_again) share
+ * another. Then each segment is one INSERT over all dates. Returns the stored and the
+ * skipped segments, in catalogue order.
  */
 async function snapshotRuleSegments(
   ws: Workspace,
   segments: readonly RuleSegment[],
   settings: Settings,
   hasUsers: boolean,
-  beforeSegment: (index: number, name: string) => void,
+  beforeStep: (index: number, message: string) => void,
 ): Promise<{ stored: string[]; skipped: SkippedSegment[] }> {
-  const eventNames = await workspaceEventNames(ws);
-  const stored: string[] = [];
+  const context = {
+    datesTable: DATES_TABLE,
+    metricsTable: USER_DATES_TABLE,
+    metricColumns: METRIC_COLUMNS,
+    nonFeatureEvents: settings.events.nonFeature,
+    eventNames: await workspaceEventNames(ws),
+    eventWindowsTable: RULE_WINDOWS_TABLE,
+  };
+  const eligible: RuleSegment[] = [];
   const skipped: SkippedSegment[] = [];
-  for (const [index, segment] of segments.entries()) {
-    beforeSegment(index, segment.name);
-    const reason = skipReason(segment, hasUsers);
-    if (reason) {
-      skipped.push({ segment: segment.name, reason: `Segment "${segment.name}" has no history: it ${reason}` });
-      continue;
-    }
-    let compiled: CompiledSegment;
-    try {
-      compiled = compileSegmentSnapshots(segment.ast, {
-        datesTable: DATES_TABLE,
-        metricsTable: USER_DATES_TABLE,
-        metricColumns: METRIC_COLUMNS,
-        nonFeatureEvents: settings.events.nonFeature,
-        eventNames,
-      });
-    } catch (error) {
-      if (!(error instanceof UserInputError)) throw error;
-      skipped.push({ segment: segment.name, reason: `Segment "${segment.name}" has no history: the rule no longer checks against this workspace: ${error.message}` });
-      continue;
-    }
-    const n = compiled.params.length;
-    await ws.run(
-      `INSERT INTO ${RULE_SNAPSHOTS_TABLE} (as_of, period_key, segment, user_id)
-       SELECT members.as_of, members.period_key, $${n + 1}, members.user_id FROM (${compiled.sql}) AS members`,
-      [...compiled.params, segment.name] as never,
-    );
-    stored.push(segment.name);
+  for (const segment of segments) {
+    const reason = skipReason(segment, hasUsers) ?? checkFailure(segment, context);
+    if (reason) skipped.push({ segment: segment.name, reason: `Segment "${segment.name}" has no history: it ${reason}` });
+    else eligible.push(segment);
   }
-  return { stored, skipped };
+
+  const bounded = eligible.filter((segment) => snapshotLookbackDays(segment.ast) !== undefined);
+  const unbounded = eligible.filter((segment) => snapshotLookbackDays(segment.ast) === undefined);
+  let done = 0;
+  for (const batch of [bounded, unbounded]) {
+    if (batch.length === 0) continue;
+    const compiled = compileSnapshotBatch(batch.map((segment) => segment.ast), context);
+    if (compiled.eventPass) {
+      beforeStep(done, `computing event windows of ${batch.length} rule segments`);
+      await ws.run(`CREATE OR REPLACE TEMP TABLE ${RULE_WINDOWS_TABLE} AS ${compiled.eventPass.sql}`, compiled.eventPass.params as never);
+    }
+    for (const [index, members] of compiled.members.entries()) {
+      const name = batch[index].name;
+      beforeStep(done, `storing rule segment "${name}"`);
+      await ws.run(
+        `INSERT INTO ${RULE_SNAPSHOTS_TABLE} (as_of, period_key, segment, user_id)
+         SELECT members.as_of, members.period_key, $${members.params.length + 1}, members.user_id FROM (${members.sql}) AS members`,
+        [...members.params, name] as never,
+      );
+      done += 1;
+    }
+    await ws.run(`DROP TABLE IF EXISTS ${RULE_WINDOWS_TABLE}`);
+  }
+  const stored = new Set(eligible.map((segment) => segment.name));
+  return { stored: segments.map((segment) => segment.name).filter((name) => stored.has(name)), skipped };
+}
+
+/** Tells why a saved rule no longer compiles against the workspace (an event that is gone), or returns undefined. */
+function checkFailure(segment: RuleSegment, context: Parameters<typeof compileSegmentSnapshots>[1]): string | undefined {
+  try {
+    compileSegmentSnapshots(segment.ast, context);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof UserInputError)) throw error;
+    return `no longer checks against this workspace: ${error.message}`;
+  }
 }
 
 async function countSnapshotRows(ws: Workspace, table: string, period: Period): Promise<number> {
@@ -412,9 +436,9 @@ export async function backfillHistory(
       const behavioralRows = await countSnapshotRows(ws, 'segment_snapshots', period);
       checkCancelled();
 
-      const rules = await snapshotRuleSegments(ws, segments, settings, hasUsers, (index, name) => {
+      const rules = await snapshotRuleSegments(ws, segments, settings, hasUsers, (done, message) => {
         checkCancelled();
-        reporter.report({ progress: 3 + index, total: steps, message: `computing rule segment "${name}" at ${periods.length} ${period} boundaries` });
+        reporter.report({ progress: 3 + done, total: steps, message: `${message} at ${periods.length} ${period} boundaries` });
       });
       await ws.run(`DROP TABLE ${USER_DATES_TABLE}`);
       await ws.run(`DROP TABLE ${DATES_TABLE}`);
