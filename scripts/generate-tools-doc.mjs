@@ -113,7 +113,7 @@ function hints(annotations = {}) {
 }
 
 const ws = await Workspace.open({ path: path.join(work, 'docs.duckdb') });
-const server = createServer({ ws, paths: new PathPolicy([fixture]), outputDir: path.join(work, 'output') });
+const server = createServer({ ws, paths: new PathPolicy([fixture]), outputDir: path.join(work, 'segmentation-output') });
 const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
 await server.connect(serverSide);
 const client = new Client({ name: 'tools-doc', version: '1.0.0' });
