@@ -4,16 +4,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import { Workspace, noProgress } from '../src/workspace/index.js';
+import { DATASETS_MISSING, datasetPath } from './helpers/datasets.js';
 
-const DATASETS = path.resolve(__dirname, '../../shared/datasets');
-const RELAX = path.join(DATASETS, 'relax');
-const SPARKIFY = path.join(DATASETS, 'sparkify-logs');
+const RELAX = datasetPath('relax');
+const SPARKIFY = datasetPath('sparkify-logs');
 
 // The public data sets live beside the project, not inside it (their licences do not allow copying).
 const haveRelax = existsSync(path.join(RELAX, 'takehome_user_engagement.csv'));
 const haveSparkify = existsSync(SPARKIFY);
 
-describe.skipIf(!haveRelax)('relax login log (dates only, users table)', () => {
+describe.skipIf(!haveRelax)(`relax login log (dates only, users table)${DATASETS_MISSING}`, () => {
   let ws: Workspace;
   const out = mkdtempSync(path.join(tmpdir(), 'relax-'));
   const logins = path.join(RELAX, 'takehome_user_engagement.csv');
@@ -103,7 +103,7 @@ describe.skipIf(!haveRelax)('relax login log (dates only, users table)', () => {
   });
 });
 
-describe.skipIf(!haveSparkify)('sparkify NDJSON log (epoch ms, empty user ids)', () => {
+describe.skipIf(!haveSparkify)(`sparkify NDJSON log (epoch ms, empty user ids)${DATASETS_MISSING}`, () => {
   let ws: Workspace;
   const out = mkdtempSync(path.join(tmpdir(), 'sparkify-'));
   const files = path.join(SPARKIFY, '*.json');

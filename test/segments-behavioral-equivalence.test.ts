@@ -7,12 +7,13 @@ import { compileSegment } from '../src/rules/index.js';
 import { DEFAULT_SETTINGS } from '../src/scoring/index.js';
 import { loadBuiltinSegments } from '../src/segments/catalog.js';
 import { Workspace, noProgress } from '../src/workspace/index.js';
+import { DATASETS_MISSING, datasetPath } from './helpers/datasets.js';
 
 // The behavioural rule files and the engine's behavioral_segment column describe the same
 // assignment; these tests check that, user by user, on data with and without feature variety.
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/saas');
-const RELAX = path.resolve(__dirname, '../../shared/datasets/relax');
+const RELAX = datasetPath('relax');
 
 const RULE_FOR_SEGMENT: Record<string, string> = {
   inactive: 'Behavioral: Inactive',
@@ -57,7 +58,7 @@ describe('synthetic fixture', () => {
   test('rule members equal the engine segment', () => compareRulesWithEngine(ws));
 });
 
-describe.skipIf(!existsSync(RELAX))('relax login log (no feature variety)', () => {
+describe.skipIf(!existsSync(RELAX))(`relax login log (no feature variety)${DATASETS_MISSING}`, () => {
   let ws: Workspace;
   beforeAll(async () => {
     ws = await Workspace.open({ path: ':memory:' });
