@@ -51,9 +51,9 @@ export interface DiagnosticAnswer {
   readonly id: DiagnosticId;
   readonly question: string;
   readonly why: string;
-  /** What the loaded data shows, when it can show anything. */
+  /** Answer derived from the loaded data, when the data can answer the question. */
   readonly fromData?: string;
-  /** What the user said, saved with save_diagnostic_answers. */
+  /** Answer stored by the user with save_diagnostic_answers. */
   readonly fromUser?: string;
 }
 
@@ -73,7 +73,7 @@ export async function loadDiagnosticAnswers(ws: Workspace): Promise<Partial<Reco
   return (await ws.getMeta<Partial<Record<DiagnosticId, string>>>(ANSWERS_KEY)) ?? {};
 }
 
-/** Returns the questions with what the data answers and what the user said so far. */
+/** Returns the questions with the answers derived from the data and those the user stored. */
 export async function diagnosticQuestions(ws: Workspace): Promise<DiagnosticAnswer[]> {
   const fromData = await answersFromData(ws);
   const fromUser = await loadDiagnosticAnswers(ws);

@@ -7,7 +7,7 @@ import { milestoneEvents, optionalUserNumber } from './user-metrics.js';
 
 export interface InputStatus {
   readonly available: boolean;
-  /** Why the input is missing and which file would provide it; empty when available. */
+  /** Reason the input is missing and the file that would provide it, or empty when it is available. */
   readonly detail: string;
 }
 

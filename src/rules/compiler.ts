@@ -175,9 +175,12 @@ export function segmentAttributes(segment: SegmentNode): { readonly name: string
   return [...found].map(([name, attribute]) => ({ name, attribute }));
 }
 
-/** Collects every attribute or constant reference of a segment's conditions, but not the callees of calls. */
-function attributeReferences(segment: SegmentNode): ReferenceNode[] {
-  const found: ReferenceNode[] = [];
+/**
+ * Calls `visit` on every node of an expression below the boolean and arithmetic operators:
+ * calls, references and literals. It descends into a call's arguments only when
+ * `visit` returns true for the call.
+ */
+function forEachOperand(expression: ExpressionNode, visit: (node: ExpressionNode) => boolean | void): void {
   const walk = (node: ExpressionNode): void => {
     switch (node.kind) {
       case 'Logical':
@@ -190,20 +193,24 @@ function attributeReferences(segment: SegmentNode): ReferenceNode[] {
       case 'Negate':
         walk(node.operand);
         return;
-      case 'Reference':
-        found.push(node);
-        return;
-      case 'Call':
-        node.args.forEach(walk);
-        return;
       case 'List':
         node.items.forEach(walk);
         return;
       default:
-        return;
+        if (visit(node) === true && node.kind === 'Call') node.args.forEach(walk);
     }
   };
-  for (const field of segment.fields) if (field.kind === 'ConditionsField') walk(field.expression);
+  walk(expression);
+}
+
+/** Collects every attribute or constant reference of a segment's conditions, but not the callees of calls. */
+function attributeReferences(segment: SegmentNode): ReferenceNode[] {
+  const found: ReferenceNode[] = [];
+  const collect = (node: ExpressionNode): boolean => {
+    if (node.kind === 'Reference') found.push(node);
+    return node.kind === 'Call';
+  };
+  for (const field of segment.fields) if (field.kind === 'ConditionsField') forEachOperand(field.expression, collect);
   return found;
 }
 
@@ -248,34 +255,17 @@ function maxWindowDays(args: readonly ArgValue[]): number {
 function lookbackDays(expression: ExpressionNode): number | undefined {
   let days = 0;
   let unbounded = false;
-  const walk = (node: ExpressionNode): void => {
-    switch (node.kind) {
-      case 'Logical':
-      case 'Comparison':
-      case 'Arithmetic':
-        walk(node.left);
-        walk(node.right);
-        return;
-      case 'Not':
-      case 'Negate':
-        walk(node.operand);
-        return;
-      case 'Call': {
-        const resolved = resolveCall(node);
-        const reach = resolved && (resolved.shorthandEvent !== undefined ? maxWindowDays : WINDOWED_FUNCTIONS[resolved.name]);
-        if (!resolved || !reach) {
-          unbounded = true;
-          return;
-        }
-        const args = resolved.fn.params.map((param, index) => argumentValue(node.args[index], param.kind)).filter((arg) => arg !== undefined);
-        days = Math.max(days, reach(args));
-        return;
-      }
-      default:
-        return;
+  forEachOperand(expression, (node) => {
+    if (node.kind !== 'Call') return;
+    const resolved = resolveCall(node);
+    const reach = resolved && (resolved.shorthandEvent !== undefined ? maxWindowDays : WINDOWED_FUNCTIONS[resolved.name]);
+    if (!resolved || !reach) {
+      unbounded = true;
+      return;
     }
-  };
-  walk(expression);
+    const args = resolved.fn.params.map((param, index) => argumentValue(node.args[index], param.kind)).filter((arg) => arg !== undefined);
+    days = Math.max(days, reach(args));
+  });
   return unbounded ? undefined : days;
 }
 

@@ -156,7 +156,7 @@ export function isSkipped(criterion: Criterion, available: ReadonlySet<Input>): 
   return criterion.requires !== undefined && !available.has(criterion.requires);
 }
 
-/** Why a criterion was skipped, for explanations. */
+/** Returns the reason a criterion was skipped, for explanations. */
 export function skipReason(criterion: Criterion, available: ReadonlySet<Input>): string {
   if (criterion.onlyWithout !== undefined && available.has(criterion.onlyWithout)) {
     return `skipped because ${criterion.onlyWithout} is available, so the stand-in is not needed`;

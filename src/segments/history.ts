@@ -189,6 +189,37 @@ export interface TransitionCell {
   readonly rowShare: number;
 }
 
+/** One aggregated transition count, as the matrix queries return it. */
+interface TransitionRow {
+  readonly from_state: string;
+  readonly to_state: string;
+  readonly never_active: boolean;
+  readonly n: number;
+}
+
+/**
+ * Turns the aggregated counts into matrix cells with row shares, in the order of the row
+ * and column states. Users never active at either date are counted apart.
+ */
+function matrixCells(rows: readonly TransitionRow[], rowStates: readonly string[], columnStates: readonly string[]) {
+  const neverActive = rows.filter((row) => row.never_active).reduce((total, row) => total + row.n, 0);
+  const counted = rows.filter((row) => !row.never_active);
+  const rowTotals: Record<string, number> = Object.fromEntries(rowStates.map((state) => [state, 0]));
+  for (const row of counted) rowTotals[row.from_state] = (rowTotals[row.from_state] ?? 0) + row.n;
+
+  const order = (list: readonly string[], state: string) => list.indexOf(state);
+  const cells: TransitionCell[] = counted
+    .map((row) => ({
+      from: row.from_state,
+      to: row.to_state,
+      users: row.n,
+      rowShare: rowTotals[row.from_state] > 0 ? row.n / rowTotals[row.from_state] : 0,
+    }))
+    .sort((x, y) => order(rowStates, x.from) - order(rowStates, y.from) || order(columnStates, x.to) - order(columnStates, y.to));
+  return { neverActive, rowTotals, cells };
+}
+
+
 export interface TransitionResult {
   readonly period: Period;
   readonly weekStart: WeekDay;
@@ -251,7 +282,7 @@ export async function segmentTransitions(
     return ruleTransitions(ws, { period, weekStart, backfilledNow, from, to }, segments);
   }
 
-  const rows = await ws.query<{ from_state: string; to_state: string; never_active: boolean; n: number }>(
+  const rows = await ws.query<TransitionRow & Record<string, unknown>>(
     `WITH a AS (SELECT user_id, segment FROM segment_snapshots WHERE period_key = $from AND as_of = CAST($from_as_of AS DATE)),
      b AS (SELECT user_id, segment FROM segment_snapshots WHERE period_key = $to AND as_of = CAST($to_as_of AS DATE))
      SELECT
@@ -276,20 +307,7 @@ export async function segmentTransitions(
   const segmentIds = BEHAVIORAL_SEGMENTS.map((segment) => segment.id).filter((id) => id !== NEVER_ACTIVE);
   const rowStates = [...segmentIds, NEW_STATE];
   const columnStates = [...segmentIds.filter((id) => id !== LAPSED), CHURNED_STATE];
-  const neverActive = rows.filter((row) => row.never_active).reduce((total, row) => total + row.n, 0);
-  const counted = rows.filter((row) => !row.never_active);
-
-  const rowTotals: Record<string, number> = Object.fromEntries(rowStates.map((state) => [state, 0]));
-  for (const row of counted) rowTotals[row.from_state] = (rowTotals[row.from_state] ?? 0) + row.n;
-  const order = (list: string[], state: string) => list.indexOf(state);
-  const cells = counted
-    .map((row) => ({
-      from: row.from_state,
-      to: row.to_state,
-      users: row.n,
-      rowShare: rowTotals[row.from_state] > 0 ? row.n / rowTotals[row.from_state] : 0,
-    }))
-    .sort((x, y) => order(rowStates, x.from) - order(rowStates, y.from) || order(columnStates, x.to) - order(columnStates, y.to));
+  const { neverActive, rowTotals, cells } = matrixCells(rows, rowStates, columnStates);
 
   const sum = (predicate: (cell: TransitionCell) => boolean) => cells.filter(predicate).reduce((total, cell) => total + cell.users, 0);
   // Cells with the same from and to state; a dormant user stays dormant by moving to CHURNED_STATE.
@@ -356,7 +374,7 @@ interface TransitionFrame {
  * no event before either date are left out and counted in `neverActive`.
  */
 async function ruleTransitions(ws: Workspace, frame: TransitionFrame, segments: readonly string[]): Promise<TransitionResult> {
-  const rows = await ws.query<{ from_state: string; to_state: string; never_active: boolean; n: number }>(
+  const rows = await ws.query<TransitionRow & Record<string, unknown>>(
     `WITH a AS (SELECT user_id, segment FROM segment_snapshots WHERE period_key = $from AND as_of = CAST($from_as_of AS DATE)),
      b AS (SELECT user_id, segment FROM segment_snapshots WHERE period_key = $to AND as_of = CAST($to_as_of AS DATE)),
      ra AS (
@@ -394,19 +412,7 @@ async function ruleTransitions(ws: Workspace, frame: TransitionFrame, segments: 
 
   const rowStates = [...segments, NONE_STATE, NEW_STATE];
   const columnStates = [...segments, NONE_STATE];
-  const neverActive = rows.filter((row) => row.never_active).reduce((total, row) => total + row.n, 0);
-  const counted = rows.filter((row) => !row.never_active);
-  const rowTotals: Record<string, number> = Object.fromEntries(rowStates.map((state) => [state, 0]));
-  for (const row of counted) rowTotals[row.from_state] = (rowTotals[row.from_state] ?? 0) + row.n;
-  const order = (list: string[], state: string) => list.indexOf(state);
-  const cells = counted
-    .map((row) => ({
-      from: row.from_state,
-      to: row.to_state,
-      users: row.n,
-      rowShare: rowTotals[row.from_state] > 0 ? row.n / rowTotals[row.from_state] : 0,
-    }))
-    .sort((x, y) => order(rowStates, x.from) - order(rowStates, y.from) || order(columnStates, x.to) - order(columnStates, y.to));
+  const { neverActive, rowTotals, cells } = matrixCells(rows, rowStates, columnStates);
   const sum = (predicate: (cell: TransitionCell) => boolean) => cells.filter(predicate).reduce((total, cell) => total + cell.users, 0);
   const warnings = rowStates
     .filter((state) => rowTotals[state] > 0 && rowTotals[state] < SMALL_SEGMENT_USERS)
